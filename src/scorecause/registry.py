@@ -1,0 +1,54 @@
+"""The method registry: ``scorecause.methods`` maps a method name to its estimator class.
+
+Entries are import strings resolved on first use, so importing scorecause stays fast and optional
+dependencies (causal-learn, lingam, ...) are only imported when their method is asked for.
+A new method is one class plus one line in ``_METHODS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator, Mapping
+
+# name -> "module:ClassName"
+_METHODS: dict[str, str] = {
+    # --- discovery (issue: score-matching discovery) ---
+    # --- amortized ---
+    # --- crl ---
+    # --- baselines ---
+}
+
+
+class MethodRegistry(Mapping):
+    """Read-only, lazily importing mapping ``name -> estimator class``."""
+
+    def __init__(self, table: dict[str, str]):
+        self._table = table
+
+    def __getitem__(self, name: str):
+        try:
+            target = self._table[name.lower()]
+        except KeyError:
+            raise KeyError(
+                f"unknown method {name!r}; available: {', '.join(sorted(self._table))}"
+            ) from None
+        module, _, cls = target.partition(":")
+        return getattr(importlib.import_module(module), cls)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._table))
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def create(self, name: str, **params):
+        """Instantiate method ``name`` with hyperparameters ``params``."""
+        return self[name](**params)
+
+
+def register(name: str, target: str) -> None:
+    """Register ``target`` ("module:Class") under ``name`` (used by plug-ins and tests)."""
+    _METHODS[name.lower()] = target
+
+
+methods = MethodRegistry(_METHODS)

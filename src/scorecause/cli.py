@@ -6,6 +6,7 @@ files atomically (temporary name + rename), so a failed command leaves no partia
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 
@@ -22,7 +23,7 @@ def friendly_errors(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except (ScorecauseError, FileNotFoundError, PermissionError) as exc:
+        except (ScorecauseError, OSError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
 
@@ -40,13 +41,409 @@ def main():
 
 # --- foundation commands: simulate, evaluate, datasets ---
 
+
+@contextlib.contextmanager
+def _staged(*paths):
+    """Yield temporary paths next to ``paths`` (same suffixes, so writers pick the same format); rename them
+    into place only when the block succeeds. A failed command therefore leaves no output file at all.
+    """
+    import os
+    import secrets
+    from pathlib import Path
+
+    finals = [Path(p) for p in paths]
+    if len({f.resolve() for f in finals}) != len(finals):
+        from scorecause.errors import ConfigError
+
+        raise ConfigError(f"output paths must differ, got {[str(f) for f in finals]}")
+    token = secrets.token_hex(4)
+    temps = [f.parent / f".{f.name.split('.')[0]}-partial-{token}{''.join(f.suffixes)}" for f in finals]
+    try:
+        yield temps
+        for tmp, final in zip(temps, finals):
+            os.replace(tmp, final)
+    finally:
+        for tmp in temps:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
+def _graph_suffix_ok(path) -> None:
+    from scorecause.errors import GraphError
+    from scorecause.graph import GRAPH_SUFFIXES
+
+    if path is not None and not str(path).lower().endswith(GRAPH_SUFFIXES):
+        raise GraphError(f"graph file {str(path)!r} needs one of the suffixes {', '.join(GRAPH_SUFFIXES)}")
+
+
+def _list_presets(ctx, _param, value):
+    if not value or ctx.resilient_parsing:
+        return
+    from scorecause.simulate import PRESETS
+
+    for name in sorted(PRESETS):
+        click.echo(name)
+    ctx.exit()
+
+
+@main.command("simulate")
+@click.option("--preset", required=True, help="Named setting, e.g. score-gp-er, avici-linear (see --list-presets).")
+@click.option("-d", "--d", "d", type=int, default=10, show_default=True, help="Number of variables.")
+@click.option("-n", "--n", "n", type=int, default=1000, show_default=True, help="Observational rows.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the numpy Generator.")
+@click.option("--n-interventional", type=int, default=0, show_default=True,
+              help="Extra rows with single-node hard interventions (written as do(<var>) and env columns).")
+@click.option("--graph", "graph_kind", default=None, help="Override the graph kind: er, sf, sf-in, ws, sbm, geo.")
+@click.option("--edges-per-node", type=float, default=None, help="Override the expected edges per node.")
+@click.option("--mechanism", default=None, help="Override the mechanism: linear, rff, gp, mlp, quadratic.")
+@click.option("--noise", default=None, help="Override the noise: gaussian, laplace, cauchy, gumbel, uniform.")
+@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
+              help="Data file: .csv, .csv.gz, .tsv or .parquet.")
+@click.option("--graph-out", type=click.Path(dir_okay=False), default=None,
+              help="True graph file: .json, .csv, .graphml or .dot (A[i, j] = 1 means i -> j).")
+@click.option("--list-presets", is_flag=True, expose_value=False, is_eager=True, callback=_list_presets,
+              help="Print the preset names and exit.")
+@friendly_errors
+def simulate_command(preset, d, n, seed, n_interventional, graph_kind, edges_per_node, mechanism, noise, out,
+                     graph_out):
+    """Simulate a dataset and its true graph from a named preset (same seed, same files).
+
+    Example: scorecause simulate --preset score-gp-er --d 10 --n 1000 --out data.csv --graph-out truth.json
+    """
+    import numpy as np
+
+    from scorecause.data import data_file_format
+    from scorecause.graph import write_graph
+    from scorecause.simulate import simulate
+
+    data_file_format(out)  # fail on a bad suffix before any work
+    _graph_suffix_ok(graph_out)
+    overrides = {k: v for k, v in [("graph", graph_kind), ("edges_per_node", edges_per_node),
+                                   ("mechanism", mechanism), ("noise", noise)] if v is not None}
+    ds = simulate(preset, d=d, n=n, rng=np.random.default_rng(seed), n_interventional=n_interventional,
+                  **overrides)
+    paths = [out] if graph_out is None else [out, graph_out]
+    with _staged(*paths) as tmp:
+        ds.to_file(tmp[0])
+        if graph_out is not None:
+            write_graph(tmp[1], ds.truth, ds.names)
+    msg = f"wrote {out} ({ds.n} rows x {ds.d} variables"
+    msg += f", {int(ds.interventions.any(axis=1).sum())} intervened)" if ds.interventions is not None else ")"
+    if graph_out is not None:
+        msg += f" and {graph_out} ({int(ds.truth.sum())} edges)"
+    click.echo(msg)
+
+
+def _align(pred, pred_names, true_names, pred_path, true_path):
+    """Reorder the predicted matrix (d, d) to the truth's node order, matching by name."""
+    import numpy as np
+
+    from scorecause.errors import GraphError
+
+    if list(pred_names) == list(true_names):
+        return pred
+    missing = [v for v in true_names if v not in pred_names]
+    extra = [v for v in pred_names if v not in true_names]
+    if missing or extra or len(pred_names) != len(true_names):
+        raise GraphError(f"node names differ: {pred_path} lacks {missing} and has extra {extra} compared with "
+                         f"{true_path}; both graphs must have the same nodes")
+    idx = [list(pred_names).index(v) for v in true_names]
+    return None if pred is None else np.asarray(pred)[np.ix_(idx, idx)]
+
+
+def _fmt(v) -> str:
+    import math
+
+    if isinstance(v, (int,)) or (isinstance(v, float) and math.isfinite(v) and v == int(v) and abs(v) < 1e12):
+        return str(int(v))
+    return f"{v:.4f}" if isinstance(v, float) else str(v)
+
+
+@main.command("evaluate")
+@click.argument("pred_graph", type=click.Path(dir_okay=False))
+@click.argument("true_graph", type=click.Path(dir_okay=False))
+@click.option("--metrics", "metric_list", default=None,
+              help="Comma-separated metrics, e.g. shd,sid,f1 (default: all that apply).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of a table.")
+@friendly_errors
+def evaluate_command(pred_graph, true_graph, metric_list, as_json):
+    """Compare PRED_GRAPH with TRUE_GRAPH (.json, .csv, .graphml, .dot); nodes are matched by name.
+
+    Edge probabilities stored in PRED_GRAPH (JSON/GraphML) feed AUROC, AUPRC, ECE and Brier.
+    """
+    import json
+
+    from scorecause import metrics
+    from scorecause.graph import read_graph
+
+    P, pred_names, probs = read_graph(pred_graph)
+    T, true_names, _ = read_graph(true_graph)
+    P = _align(P, pred_names, true_names, pred_graph, true_graph)
+    probs = _align(probs, pred_names, true_names, pred_graph, true_graph)
+    wanted = [m.strip() for m in metric_list.split(",") if m.strip()] if metric_list else None
+    result = metrics.evaluate(T, P, metrics=wanted, edge_probs=probs)  # unknown names -> ConfigError
+    if as_json:  # NaN (e.g. SID against a cyclic truth) becomes null: strict JSON
+        click.echo(json.dumps({k: (None if v is None or v != v else float(v)) for k, v in result.items()},
+                              indent=1))
+        return
+    width = max(len(k) for k in result) if result else 6
+    click.echo(f"# {len(true_names)} nodes; truth {int(T.sum())} edges, prediction {int(P.sum())} edges")
+    click.echo(f"{'metric':<{width}}  value")
+    for k, v in result.items():
+        click.echo(f"{k:<{width}}  {_fmt(v)}")
+    if "sid" in result and result["sid"] != result["sid"]:
+        click.echo("# sid is n/a: SID needs two DAGs (a graph is cyclic or has undirected edges)")
+
+
+@main.group("datasets", invoke_without_command=True)
+@click.pass_context
+def datasets_command(ctx):
+    """Bundled real data and graphs (Sachs 2005): list, describe NAME, export NAME --out FILE."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(datasets_list)
+
+
+@datasets_command.command("list")
+@friendly_errors
+def datasets_list():
+    """List the bundled datasets and graphs."""
+    from scorecause.datasets import describe, list_datasets
+
+    for name in list_datasets():
+        info = describe(name)
+        size = (f"{info['n_rows']} x {info['n_columns']}" if info["kind"] == "data"
+                else f"{info['n_edges']} edges{'' if info['acyclic'] else ', cyclic'}")
+        click.echo(f"{name:<20} {info['kind']:<5} {size}")
+
+
+@datasets_command.command("describe")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@friendly_errors
+def datasets_describe(name, as_json):
+    """Describe a bundled dataset or graph: source, size, conditions or edges, sha256, citation."""
+    import json
+
+    from scorecause.datasets import describe
+
+    info = describe(name)
+    if as_json:
+        click.echo(json.dumps(info, indent=1))
+        return
+    for key, value in info.items():
+        if isinstance(value, dict):
+            click.echo(f"{key}:")
+            for k, v in value.items():
+                click.echo(f"  {k}: {(', '.join(v) or '(none)') if isinstance(v, list) else v}")
+        elif isinstance(value, list):
+            click.echo(f"{key}: {', '.join(map(str, value))}")
+        else:
+            click.echo(f"{key}: {value}")
+
+
+@datasets_command.command("export")
+@click.argument("name")
+@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
+              help="Data: .csv/.csv.gz/.tsv/.parquet; graph: .json/.csv/.graphml/.dot.")
+@click.option("--log", "log", is_flag=True, help="Data only: natural log of the concentrations.")
+@click.option("--interventions", is_flag=True,
+              help="Data only (sachs): add do(<var>) columns from the standard, unverified target mapping.")
+@friendly_errors
+def datasets_export(name, out, log, interventions):
+    """Write a bundled dataset (env column = condition) or graph to OUT."""
+    from scorecause.datasets import describe, load_graph, load_sachs
+
+    info = describe(name)
+    with _staged(out) as (tmp,):
+        if info["kind"] == "graph":
+            from scorecause.graph import write_graph
+
+            _graph_suffix_ok(out)
+            A, names = load_graph(name)
+            write_graph(tmp, A, names)
+        else:
+            from scorecause.data import data_file_format
+
+            data_file_format(out)
+            if interventions and name != "sachs":
+                from scorecause.errors import DataError
+
+                raise DataError("--interventions needs the full 'sachs' dataset (the observational rows have none)")
+            ds = load_sachs(graph=None, observational_only=name != "sachs", log=log, interventions=interventions)
+            ds.to_file(tmp)
+    click.echo(f"wrote {out}")
+
+
 # --- discovery commands: discover ---
 
+_DISCOVERY_METHODS = ("score", "das", "nogam", "scoresort", "varsort")
+_EXAMPLES = ("sachs",)
+
+
+@main.command("discover")
+@click.argument("data", required=False, type=click.Path(dir_okay=False))
+@click.option("--example", type=click.Choice(_EXAMPLES), default=None,
+              help="Run on a bundled dataset instead of DATA: 'sachs' = 853 observational rows, bn17 truth.")
+@click.option("--method", "-m", type=click.Choice(_DISCOVERY_METHODS), default="score", show_default=True,
+              help="Ordering method; every method ends with CAM pruning.")
+@click.option("--prior", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="JSON/YAML file with 'required', 'forbidden' edges ([cause, effect] pairs) and 'tiers'.")
+@click.option("--bootstrap", "n_bootstrap", type=int, default=0, show_default=True,
+              help="Bootstrap resamples for edge probabilities (0 = none).")
+@click.option("--alpha", type=float, default=1e-3, show_default=True, help="CAM pruning p-value cutoff.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed (bootstrap resampling).")
+@click.option("--n-jobs", type=int, default=1, show_default=True, help="Parallel workers (joblib).")
+@click.option("--truth", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="True graph file (.csv/.json/.graphml/.dot) for metrics in the report.")
+@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
+              help="Learned graph; format by suffix: .json (keeps probabilities), .csv, .graphml, .dot.")
+@click.option("--report", type=click.Path(dir_okay=False), default=None,
+              help="Also write a self-contained HTML report (graph drawing, edge table, metrics if truth known).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+@friendly_errors
+def discover_command(data, example, method, prior, n_bootstrap, alpha, seed, n_jobs, truth, out, report, quiet):
+    """Learn a causal graph from DATA (CSV/Parquet, one column per variable) by score matching.
+
+    \b
+    Example (bundled Sachs data, about 10 s):
+      scorecause discover --example sachs --out graph.json --report report.html
+    """
+    import time
+
+    import numpy as np
+
+    from scorecause.data import Dataset, as_prior
+    from scorecause.errors import ConfigError
+    from scorecause.graph import read_graph, write_graph
+    from scorecause.registry import methods
+
+    if (data is None) == (example is None):
+        raise ConfigError("give exactly one of DATA (a CSV/Parquet file) or --example sachs")
+    _graph_suffix_ok(out)
+    if report is not None and not str(report).lower().endswith((".html", ".htm")):
+        raise ConfigError(f"report file {report!r} must end in .html")
+    if n_bootstrap < 0:
+        raise ConfigError(f"--bootstrap must be >= 0, got {n_bootstrap}")
+    if example == "sachs":
+        from scorecause.datasets import load_sachs
+
+        ds = load_sachs()
+        description = "Sachs et al. (2005), 853 observational rows, truth: bn17 consensus graph"
+    else:
+        ds = Dataset.from_file(data)
+        if ds.interventions is not None:
+            click.echo("note: do(...) columns found; using the observational rows only", err=True)
+            ds = ds.observational()
+        description = f"{data}: {ds.n} rows"
+    if truth is not None:
+        T, tnames, _ = read_graph(truth)
+        if sorted(tnames) != sorted(ds.names):
+            raise ConfigError(f"truth graph {truth!r} has variables {tnames}, the data has {ds.names}")
+        idx = [tnames.index(v) for v in ds.names]
+        ds.truth = T[np.ix_(idx, idx)]
+    est = methods.create(method, n_bootstrap=n_bootstrap, alpha=alpha, random_state=seed, n_jobs=n_jobs,
+                         progress=not quiet)
+    t0 = time.perf_counter()
+    est.fit(ds, prior=as_prior(prior))
+    runtime = time.perf_counter() - t0
+    probs = getattr(est, "edge_probs_", None)
+    paths = [out] + ([report] if report else [])
+    with _staged(*paths) as tmp:
+        write_graph(tmp[0], est.adjacency_, ds.names, probs if str(out).lower().endswith((".json", ".graphml",
+                                                                                          ".dot", ".gv")) else None)
+        if report:
+            from scorecause.report import write_discovery_report
+
+            cmd = "scorecause " + " ".join(sys.argv[1:]) if sys.argv and "scorecause" in sys.argv[0] else None
+            write_discovery_report(tmp[1], est, ds, runtime_s=runtime, command=cmd, data_description=description)
+    if not quiet:
+        msg = f"{method}: {int(est.adjacency_.sum())} edges among {ds.d} variables in {runtime:.1f} s -> {out}"
+        if ds.truth is not None:
+            from scorecause.metrics import shd
+
+            msg += f" (SHD vs truth {shd(ds.truth, est.adjacency_)})"
+        if report:
+            msg += f"; report: {report}"
+        click.echo(msg)
+
+
 # --- amortized commands: train-amortized ---
+
+
+@main.command("train-amortized")
+@click.argument("config", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Run directory (checkpoint last.pt, log.jsonl); default runs/<config name>.")
+@click.option("--resume", is_flag=True, help="Continue from OUT/last.pt (no progress lost).")
+@click.option("--device", default=None, help="cpu, cuda or auto (overrides the config's train.device).")
+@click.option("--export", "export_to", type=click.Path(dir_okay=False), default=None,
+              help="After training, write the shippable weight file (state dict + config) here.")
+@friendly_errors
+def train_amortized(config, out_dir, resume, device, export_to):
+    """Train an AVICI model from CONFIG.yaml (sections model: and train:) on simulated data."""
+    from scorecause.amortized.train import export_weights, train_from_file
+
+    ckpt = train_from_file(config, out_dir, resume=resume, device=device)
+    click.echo(f"checkpoint: {ckpt}")
+    if export_to:
+        click.echo(f"weights: {export_to} sha256={export_weights(ckpt, export_to)}")
+
 
 # --- crl commands: crl ---
 
 # --- bench commands: bench, bench-report ---
+@main.command("bench")
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Results folder.")
+@click.option("--resume", is_flag=True, help="Continue a run in --out: finished cells are skipped.")
+@click.option("--retry-failed", is_flag=True, help="With --resume: run failed / timed-out cells again.")
+@click.option("--backend", type=click.Choice(["local", "dask", "ray"]), default="local", show_default=True,
+              help="local processes (loky), a Dask cluster, or Ray, all through joblib.")
+@click.option("--n-jobs", type=int, default=1, show_default=True,
+              help="Local worker processes (or LocalCluster workers / local Ray CPUs); -1 = all cores.")
+@click.option("--scheduler", default=None, help="Dask scheduler address tcp://host:port (implies --backend dask).")
+@click.option("--address", default=None, help="Ray cluster address, e.g. auto or ray://host:10001 (backend ray).")
+@click.option("--csv", "csv", is_flag=True, help="Also write results.csv.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@friendly_errors
+def bench_command(spec, out, resume, retry_failed, backend, n_jobs, scheduler, address, csv, no_progress):
+    """Run the benchmark grid of SPEC (YAML) and write OUT/results.parquet (one row per cell).
+
+    Each cell runs in its own process with the spec's time_limit / memory_limit; failures are rows,
+    never the end of the run. Kill it any time and continue with --resume.
+    """
+    from scorecause.bench import run_bench
+
+    if scheduler and backend == "local":
+        backend = "dask"
+    df = run_bench(spec, out, backend=backend, n_jobs=n_jobs, scheduler=scheduler, address=address,
+                   resume=resume, retry_failed=retry_failed, csv=csv, progress=not no_progress)
+    counts = df["status"].value_counts().to_dict() if len(df) else {}
+    click.echo(f"{len(df)} cells in {out}/results.parquet: "
+               + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+
+
+@main.command("bench-report")
+@click.argument("results", type=click.Path(exists=True, file_okay=False))
+@click.option("--html", "html", type=click.Path(dir_okay=False), default=None,
+              help="Self-contained HTML report (tables + embedded PNG figures).")
+@click.option("--markdown", "markdown", type=click.Path(dir_okay=False), default=None,
+              help="Markdown table: mean ± standard error per (method, setting).")
+@click.option("--figures", "figures", type=click.Path(file_okay=False), default=None,
+              help="Folder for the PNG figures (default: RESULTS/figures when --html is given).")
+@click.option("--metrics", "metrics", default=None, help="Comma-separated metrics for the table (default: all).")
+@friendly_errors
+def bench_report_command(results, html, markdown, figures, metrics):
+    """Summarise a benchmark folder RESULTS: tables, figures, HTML and markdown."""
+    from scorecause.bench import report
+
+    metrics = [m.strip() for m in metrics.split(",")] if metrics else None
+    written = report.write_report(results, html=html, markdown=markdown, figures_dir=figures, metrics=metrics)
+    if not (html or markdown):
+        click.echo(report.markdown_table(report.summarize(report.load_results(results), metrics=metrics)))
+    for path in written:
+        click.echo(f"wrote {path}")
+
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -64,6 +64,34 @@ def test_simulate_interventional_rows_become_do_and_env_columns(run, tmp_path):
     assert _files(tmp_path) == ["d.csv"]
 
 
+def test_simulate_heteroscedastic_flag_reaches_the_scm(run, tmp_path):
+    from scorecause.simulate import HeteroscedasticNoise, simulate
+
+    res = run("simulate", "--preset", "linear-gaussian", "--d", 4, "--n", 60, "--seed", 2, "--heteroscedastic",
+              "--out", "h.csv")
+    assert res.exit_code == 0, res.output
+    ref = simulate("linear-gaussian", d=4, n=60, rng=np.random.default_rng(2), heteroscedastic=True)
+    assert all(isinstance(e, HeteroscedasticNoise) for e in ref.meta["scm"].noises)
+    np.testing.assert_array_equal(Dataset.from_file(tmp_path / "h.csv").X, ref.X)
+
+
+def test_simulate_target_count_and_unknown_targets(run, tmp_path):
+    args = ("simulate", "--preset", "avici-linear", "--d", 6, "--n", 40, "--n-interventional", 30,
+            "--n-targets", 2, "--seed", 1)
+    assert run(*args, "--out", "known.csv").exit_code == 0
+    known = Dataset.from_file(tmp_path / "known.csv")
+    assert known.interventions[40:].sum(axis=0).tolist().count(15) == 2  # two targets, 15 rows each
+    assert known.interventions[40:].sum() == 30 and not known.interventions[:40].any()
+    res = run(*args, "--unknown-targets", "--out", "unknown.csv")
+    assert res.exit_code == 0 and "targets unknown" in res.output
+    unknown = Dataset.from_file(tmp_path / "unknown.csv")
+    assert unknown.interventions is None  # no do() columns: the learner does not see the targets
+    np.testing.assert_array_equal(unknown.X, known.X)  # same seed, same rows
+    np.testing.assert_array_equal(unknown.environments, known.environments)  # env labels kept
+    _one_line_error(run("simulate", "--preset", "avici-linear", "--d", 3, "--n", 10, "--n-interventional", 5,
+                        "--n-targets", 4, "--out", "x.csv"), "n_targets must be in 1..d=3")
+
+
 @pytest.mark.parametrize("args, needle", [
     (["--preset", "no-such-preset"], "unknown simulation preset 'no-such-preset'"),
     (["--preset", "linear-gaussian", "--d", 1], "d must be an integer >= 2"),
@@ -168,6 +196,8 @@ def test_evaluate_against_cyclic_sachs_truth(run, tmp_path):
     res = run("evaluate", "bn17.csv", "cdt18.json", "--json")
     out = json.loads(res.output)
     assert out["sid"] is None and out["shd"] > 0  # SID undefined for a cyclic truth; SHD still works
+    table = run("evaluate", "bn17.csv", "cdt18.json").output
+    assert any(ln.split() == ["sid", "n/a"] for ln in table.splitlines()), table
     _one_line_error(run("evaluate", "bn17.csv", "cdt18.json", "--metrics", "sid"), "cycl")
 
 
@@ -202,6 +232,9 @@ def test_datasets_export(run, tmp_path):
 
 
 def test_help_and_version(run):
-    for cmd in (["--help"], ["simulate", "--help"], ["evaluate", "--help"], ["datasets", "export", "--help"]):
-        assert run(*cmd).exit_code == 0
+    for cmd in (["--help"], ["-h"], ["simulate", "--help"], ["evaluate", "--help"], ["datasets", "--help"],
+                ["datasets", "list", "--help"], ["datasets", "describe", "--help"],
+                ["datasets", "export", "--help"]):
+        res = run(*cmd)
+        assert res.exit_code == 0 and res.output.startswith("Usage: "), (cmd, res.output)
     assert "0.1.0" in run("--version").output

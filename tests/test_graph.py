@@ -421,8 +421,36 @@ def test_csv_drops_probabilities_with_warning(tmp_path):
     with pytest.warns(UserWarning, match="use a .json file"):
         write_graph(tmp_path / "g.csv", CHAIN, edge_probs=np.full((3, 3), 0.5))
     text = (tmp_path / "g.csv").read_text()
-    assert text.startswith("# A[i,j]=1 means i->j")
-    assert text.splitlines()[1] == ",X0,X1,X2"
+    assert text.splitlines()[0] == "cause->effect,X0,X1,X2"  # corner cell states the orientation
+
+
+def test_edge_probabilities_are_validated_in_one_place(tmp_path):
+    from scorecause.graph import as_edge_probs
+
+    with pytest.raises(GraphError, match=r"edge_probs have shape \(2, 2\) but the graph has 3 nodes"):
+        write_graph(tmp_path / "g.json", CHAIN, edge_probs=np.zeros((2, 2)))
+    with pytest.raises(GraphError, match=r"found 1.7 at \(0, 1\)"):
+        write_graph(tmp_path / "g.json", CHAIN, edge_probs=np.where(CHAIN, 1.7, 0.0))
+    assert not (tmp_path / "g.json").exists()
+    (tmp_path / "h.json").write_text(json.dumps({"nodes": ["a", "b"], "edges": [["a", "b"]],
+                                                 "edge_probs": [[0, 2.0], [0, 0]]}))
+    with pytest.raises(GraphError, match=r"h.json.*found 2.0 at \(0, 1\)"):
+        read_graph(tmp_path / "h.json")
+    with pytest.raises(GraphError, match="square"):
+        as_edge_probs(np.zeros(3))
+
+
+def test_csv_graph_is_a_plain_table_for_pandas(tmp_path):
+    """A new user opens the CSV with pandas (or a spreadsheet): no comment line may break the header."""
+    import pandas as pd
+
+    write_graph(tmp_path / "g.csv", CHAIN, names=["a", "b", "c"])
+    df = pd.read_csv(tmp_path / "g.csv", index_col=0)
+    assert list(df.columns) == ["a", "b", "c"] and list(df.index) == ["a", "b", "c"]
+    np.testing.assert_array_equal(df.to_numpy(), CHAIN)  # row causes column
+    # files with a leading '#' comment line (hand-written or older) still read
+    (tmp_path / "old.csv").write_text("# A[i,j]=1 means i->j\n,a,b\na,0,1\nb,0,0\n")
+    assert read_graph(tmp_path / "old.csv")[0].tolist() == [[0, 1], [0, 0]]
 
 
 def test_csv_without_index_column_and_json_pairs(tmp_path):

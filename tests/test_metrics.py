@@ -190,12 +190,15 @@ def test_probability_metrics_degenerate_cases():
 
 
 def test_probability_input_errors():
-    with pytest.raises(DataError, match=r"\[0, 1\]; found 1.5"):
+    with pytest.raises(GraphError, match=r"\[0, 1\] off the diagonal; found 1.5 at \(0, 1\) and 5 more"):
         auroc(CHAIN, np.full((3, 3), 1.5))
     with pytest.raises(GraphError, match=r"shape \(2, 2\)"):
         auprc(CHAIN, np.zeros((2, 2)))
-    with pytest.raises(DataError, match="NaN"):
+    with pytest.raises(GraphError, match="found nan at"):
         brier(CHAIN, np.full((3, 3), np.nan))
+    P = np.full((3, 3), 0.5)
+    P[np.diag_indices(3)] = np.nan  # the diagonal is ignored (e.g. masked logits)
+    assert brier(CHAIN, P) == pytest.approx(0.25)
 
 
 def test_ece_hand_example():

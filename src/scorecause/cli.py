@@ -6,7 +6,6 @@ files atomically (temporary name + rename), so a failed command leaves no partia
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import sys
 
@@ -23,6 +22,11 @@ def friendly_errors(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
+        except BrokenPipeError:  # output piped into `head` etc.: stop quietly
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except (ScorecauseError, OSError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
@@ -42,38 +46,19 @@ def main():
 # --- foundation commands: simulate, evaluate, datasets ---
 
 
-@contextlib.contextmanager
 def _staged(*paths):
-    """Yield temporary paths next to ``paths`` (same suffixes, so writers pick the same format); rename them
-    into place only when the block succeeds. A failed command therefore leaves no output file at all.
-    """
-    import os
-    import secrets
-    from pathlib import Path
+    """Temporary paths for ``paths``, renamed into place together on success (:func:`fileio.atomic_paths`)."""
+    from scorecause.fileio import atomic_paths
 
-    finals = [Path(p) for p in paths]
-    if len({f.resolve() for f in finals}) != len(finals):
-        from scorecause.errors import ConfigError
-
-        raise ConfigError(f"output paths must differ, got {[str(f) for f in finals]}")
-    token = secrets.token_hex(4)
-    temps = [f.parent / f".{f.name.split('.')[0]}-partial-{token}{''.join(f.suffixes)}" for f in finals]
-    try:
-        yield temps
-        for tmp, final in zip(temps, finals):
-            os.replace(tmp, final)
-    finally:
-        for tmp in temps:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+    return atomic_paths(*paths)
 
 
 def _graph_suffix_ok(path) -> None:
-    from scorecause.errors import GraphError
-    from scorecause.graph import GRAPH_SUFFIXES
+    """Fail early (GraphError) when ``path`` is given and is not a .csv/.json/.graphml/.dot graph file."""
+    from scorecause.graph import graph_file_format
 
-    if path is not None and not str(path).lower().endswith(GRAPH_SUFFIXES):
-        raise GraphError(f"graph file {str(path)!r} needs one of the suffixes {', '.join(GRAPH_SUFFIXES)}")
+    if path is not None:
+        graph_file_format(path)
 
 
 def _list_presets(ctx, _param, value):
@@ -97,6 +82,12 @@ def _list_presets(ctx, _param, value):
 @click.option("--edges-per-node", type=float, default=None, help="Override the expected edges per node.")
 @click.option("--mechanism", default=None, help="Override the mechanism: linear, rff, gp, mlp, quadratic.")
 @click.option("--noise", default=None, help="Override the noise: gaussian, laplace, cauchy, gumbel, uniform.")
+@click.option("--heteroscedastic", is_flag=True,
+              help="Noise scale a function of the parents, sqrt(softplus(RFF(parents))) (AVICI o.o.d. style).")
+@click.option("--n-targets", type=click.IntRange(min=1), default=None,
+              help="Intervene on this many random variables (default: the preset's, e.g. all).")
+@click.option("--unknown-targets", is_flag=True,
+              help="Write no do(<var>) columns (targets unknown to the learner); env labels are kept.")
 @click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
               help="Data file: .csv, .csv.gz, .tsv or .parquet.")
 @click.option("--graph-out", type=click.Path(dir_okay=False), default=None,
@@ -104,8 +95,8 @@ def _list_presets(ctx, _param, value):
 @click.option("--list-presets", is_flag=True, expose_value=False, is_eager=True, callback=_list_presets,
               help="Print the preset names and exit.")
 @friendly_errors
-def simulate_command(preset, d, n, seed, n_interventional, graph_kind, edges_per_node, mechanism, noise, out,
-                     graph_out):
+def simulate_command(preset, d, n, seed, n_interventional, graph_kind, edges_per_node, mechanism, noise,
+                     heteroscedastic, n_targets, unknown_targets, out, graph_out):
     """Simulate a dataset and its true graph from a named preset (same seed, same files).
 
     Example: scorecause simulate --preset score-gp-er --d 10 --n 1000 --out data.csv --graph-out truth.json
@@ -119,7 +110,12 @@ def simulate_command(preset, d, n, seed, n_interventional, graph_kind, edges_per
     data_file_format(out)  # fail on a bad suffix before any work
     _graph_suffix_ok(graph_out)
     overrides = {k: v for k, v in [("graph", graph_kind), ("edges_per_node", edges_per_node),
-                                   ("mechanism", mechanism), ("noise", noise)] if v is not None}
+                                   ("mechanism", mechanism), ("noise", noise), ("n_targets", n_targets)]
+                 if v is not None}
+    if heteroscedastic:
+        overrides["heteroscedastic"] = True
+    if unknown_targets:
+        overrides["known_targets"] = False
     ds = simulate(preset, d=d, n=n, rng=np.random.default_rng(seed), n_interventional=n_interventional,
                   **overrides)
     paths = [out] if graph_out is None else [out, graph_out]
@@ -128,7 +124,10 @@ def simulate_command(preset, d, n, seed, n_interventional, graph_kind, edges_per
         if graph_out is not None:
             write_graph(tmp[1], ds.truth, ds.names)
     msg = f"wrote {out} ({ds.n} rows x {ds.d} variables"
-    msg += f", {int(ds.interventions.any(axis=1).sum())} intervened)" if ds.interventions is not None else ")"
+    n_int = ds.meta["n_interventional"]
+    if n_int:
+        msg += f", {n_int} intervened" + (" (targets unknown)" if ds.interventions is None else "")
+    msg += ")"
     if graph_out is not None:
         msg += f" and {graph_out} ({int(ds.truth.sum())} edges)"
     click.echo(msg)
@@ -154,6 +153,8 @@ def _align(pred, pred_names, true_names, pred_path, true_path):
 def _fmt(v) -> str:
     import math
 
+    if isinstance(v, float) and math.isnan(v):
+        return "n/a"
     if isinstance(v, (int,)) or (isinstance(v, float) and math.isfinite(v) and v == int(v) and abs(v) < 1e12):
         return str(int(v))
     return f"{v:.4f}" if isinstance(v, float) else str(v)
@@ -376,20 +377,44 @@ def discover_command(data, example, method, prior, n_bootstrap, alpha, seed, n_j
               help="Run directory (checkpoint last.pt, log.jsonl); default runs/<config name>.")
 @click.option("--resume", is_flag=True, help="Continue from OUT/last.pt (no progress lost).")
 @click.option("--device", default=None, help="cpu, cuda or auto (overrides the config's train.device).")
+@click.option("--stop-at", type=int, default=None,
+              help="Stop (with a checkpoint) at this step; --resume continues the same schedule later.")
 @click.option("--export", "export_to", type=click.Path(dir_okay=False), default=None,
               help="After training, write the shippable weight file (state dict + config) here.")
 @friendly_errors
-def train_amortized(config, out_dir, resume, device, export_to):
+def train_amortized(config, out_dir, resume, device, stop_at, export_to):
     """Train an AVICI model from CONFIG.yaml (sections model: and train:) on simulated data."""
     from scorecause.amortized.train import export_weights, train_from_file
 
-    ckpt = train_from_file(config, out_dir, resume=resume, device=device)
+    ckpt = train_from_file(config, out_dir, resume=resume, device=device, stop_after=stop_at)
     click.echo(f"checkpoint: {ckpt}")
     if export_to:
         click.echo(f"weights: {export_to} sha256={export_weights(ckpt, export_to)}")
 
 
 # --- crl commands: crl ---
+@main.command("crl")
+@click.argument("data", type=click.Path(exists=True))
+@click.option("--method", type=click.Choice(["lscale", "gscale", "umni", "lcd"]), default="lscale",
+              show_default=True, help="CRL method (see docs/crl.md).")
+@click.option("--out", "out_dir", type=click.Path(), required=True, help="Output directory.")
+@click.option("--intervention", type=click.Choice(["hard", "soft"]), default="hard", show_default=True,
+              help="Intervention type (lscale, umni).")
+@click.option("--scores", default=None, help="Score-difference source, e.g. gaussian, classifier-mlp.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@friendly_errors
+def crl_command(data, method, out_dir, intervention, scores, seed):
+    """Learn latents and a latent DAG from environments in DATA (directory of files or one file with 'env').
+
+    Writes OUT/latents.csv (observational environment's latents Z0..), OUT/graph.json
+    (A[i, j] = 1 means Zi -> Zj) and OUT/encoder.csv (linear methods).
+    """
+    from scorecause.crl.io import fit_from_path
+
+    for path in fit_from_path(data, method=method, out_dir=out_dir, intervention=intervention,
+                              scores=scores, random_state=seed):
+        click.echo(f"wrote {path}")
+
 
 # --- bench commands: bench, bench-report ---
 @main.command("bench")

@@ -506,17 +506,7 @@ class Prior:
                 if i == j:
                     raise PriorError(f"{kind} edge {tuple(e)!r} is a self-loop")
                 M[i, j] = True
-        tier_of = np.full(d, -1)
-        for t, group in enumerate(self.tiers):
-            if isinstance(group, str) or not hasattr(group, "__iter__"):
-                raise PriorError(f"tier {t} must be a list of variables, got {group!r} (write [{group!r}])")
-            for v in group:
-                i = self._index(v, names, f"tier {t}")
-                if tier_of[i] >= 0:
-                    raise PriorError(f"variable {names[i]!r} appears in tiers {tier_of[i]} and {t}")
-                tier_of[i] = t
-        both = tier_of >= 0
-        forb |= both[:, None] & both[None, :] & (tier_of[:, None] > tier_of[None, :])
+        forb |= self._tier_order(names).T  # a later tier never causes an earlier one
         clash = np.argwhere(req & forb)
         if clash.size:
             i, j = clash[0]
@@ -542,22 +532,28 @@ class Prior:
 
         From required edges (transitively) and tiers.
         """
+        from scorecause.graph import is_dag, transitive_closure
+
         req, _ = self.bind(names)
-        names = [str(v) for v in names]
+        P = req | self._tier_order([str(v) for v in names])
+        if not is_dag(P):
+            raise PriorError("required edges contradict the tiers (a variable would precede itself)")
+        return transitive_closure(P).astype(bool)
+
+    def _tier_order(self, names: list[str]) -> np.ndarray:
+        """Bool d x d: ``T[i, j]`` true when ``i`` is in an earlier tier than ``j`` (validates the tiers)."""
         d = len(names)
-        P = req.copy()
         tier_of = np.full(d, -1)
         for t, group in enumerate(self.tiers):
+            if isinstance(group, str) or not hasattr(group, "__iter__"):
+                raise PriorError(f"tier {t} must be a list of variables, got {group!r} (write [{group!r}])")
             for v in group:
-                tier_of[self._index(v, names, f"tier {t}")] = t
+                i = self._index(v, names, f"tier {t}")
+                if tier_of[i] >= 0:
+                    raise PriorError(f"variable {names[i]!r} appears in tiers {tier_of[i]} and {t}")
+                tier_of[i] = t
         both = tier_of >= 0
-        P |= both[:, None] & both[None, :] & (tier_of[:, None] < tier_of[None, :])
-        # transitive closure (Warshall on booleans), d is small
-        for k in range(d):
-            P |= P[:, [k]] & P[[k], :]
-        if np.any(np.diag(P)):
-            raise PriorError("required edges contradict the tiers (a variable would precede itself)")
-        return P
+        return both[:, None] & both[None, :] & (tier_of[:, None] < tier_of[None, :])
 
     def is_empty(self) -> bool:
         return not (self.required or self.forbidden or self.tiers)

@@ -5,7 +5,7 @@ dtype ``int8``, shape ``(d, d)``, zero diagonal. A CPDAG marks an undirected edg
 ``A[i, j] = A[j, i] = 1``.
 
 =====================  ==========================================================================
-validation             :func:`as_adjacency`, :func:`is_dag`, :func:`topological_order`
+validation             :func:`as_adjacency`, :func:`as_edge_probs`, :func:`is_dag`, :func:`topological_order`
 neighbourhoods         :func:`parents`, :func:`children`, :func:`ancestors`, :func:`descendants`
 closure / reduction    :func:`transitive_closure`, :func:`transitive_reduction`
 equivalence class      :func:`dag_to_cpdag` (v-structures + Meek rules)
@@ -13,7 +13,8 @@ from probabilities     :func:`most_probable_dag` (greedy, always acyclic)
 other libraries        :func:`to_networkx` / :func:`from_networkx`, :func:`to_causallearn` /
                        :func:`from_causallearn` (endpoint codes), :func:`to_lingam` / :func:`from_lingam`
                        (column -> row), :func:`to_pcalg` / :func:`from_pcalg` (column -> row ``amat``)
-files                  :func:`read_graph`, :func:`write_graph` (``.csv``, ``.json``, ``.graphml``, ``.dot``)
+files                  :func:`read_graph`, :func:`write_graph` (``.csv``, ``.json``, ``.graphml``, ``.dot``),
+                       :func:`graph_file_format`
 =====================  ==========================================================================
 """
 
@@ -277,6 +278,31 @@ def dag_to_cpdag(A) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------------------
 
 
+def as_edge_probs(P, *, d: int | None = None, name: str = "edge probabilities") -> np.ndarray:
+    """Validate an edge-probability matrix: float64 (d, d), ``P[i, j]`` = probability of ``i -> j``.
+
+    The one check used by :func:`most_probable_dag`, the graph writers and the probability metrics. The
+    off-diagonal cells must be finite and lie in [0, 1]; the diagonal is ignored and returned as 0. Raises
+    :class:`GraphError` naming the shape, or the first bad cell ``(i, j)`` and its value.
+
+    >>> as_edge_probs([[0.3, 0.9], [0.2, float("nan")]]).tolist()
+    [[0.0, 0.9], [0.2, 0.0]]
+    """
+    M = np.array(P, dtype=float)  # a copy: the diagonal is overwritten
+    if M.ndim != 2 or M.shape[0] != M.shape[1]:
+        raise GraphError(f"{name} must be a square d x d matrix, got shape {M.shape}")
+    if d is not None and M.shape[0] != d:
+        raise GraphError(f"{name} have shape {M.shape} but the graph has {d} nodes; pass a ({d}, {d}) matrix "
+                         "with P[i, j] = probability of i -> j")
+    np.fill_diagonal(M, 0.0)
+    bad = ~np.isfinite(M) | (M < 0) | (M > 1)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise GraphError(f"{name} must be finite and lie in [0, 1] off the diagonal; found {M[i, j]} at ({i}, {j})"
+                         f"{f' and {int(bad.sum()) - 1} more cell(s)' if bad.sum() > 1 else ''}")
+    return M
+
+
 def most_probable_dag(P, threshold: float = 0.5) -> np.ndarray:
     """A DAG from an edge-probability matrix by greedy insertion (int8, ``A[i, j] = 1`` means ``i -> j``).
 
@@ -295,15 +321,9 @@ def most_probable_dag(P, threshold: float = 0.5) -> np.ndarray:
     >>> most_probable_dag([[0, .9, .2], [.6, 0, .8], [.7, .1, 0]]).tolist()
     [[0, 1, 0], [0, 0, 1], [0, 0, 0]]
     """
-    M = np.asarray(P, dtype=float)
-    if M.ndim != 2 or M.shape[0] != M.shape[1]:
-        raise GraphError(f"edge probabilities must be a square d x d matrix, got shape {M.shape}")
-    if not np.all(np.isfinite(M)):
-        raise GraphError("edge probabilities contain NaN or infinite entries")
-    off = ~np.eye(M.shape[0], dtype=bool)
-    if np.any((M[off] < 0) | (M[off] > 1)):
-        raise GraphError("edge probabilities must lie in [0, 1] (off the diagonal); got values outside")
+    M = as_edge_probs(P)
     d = M.shape[0]
+    off = ~np.eye(d, dtype=bool)
     rows, cols = np.nonzero(off & (M > threshold))
     order = np.lexsort((cols, rows, -M[rows, cols]))  # decreasing probability, then (row, col)
     A = np.zeros((d, d), dtype=np.int8)
@@ -335,14 +355,7 @@ def _names(names, d: int) -> list[str]:
 
 
 def _probs(edge_probs, d: int) -> np.ndarray | None:
-    if edge_probs is None:
-        return None
-    P = np.asarray(edge_probs, dtype=float)
-    if P.shape != (d, d):
-        raise GraphError(f"edge_probs has shape {P.shape} but the graph has {d} nodes; pass a (d, d) matrix")
-    if not np.all(np.isfinite(P)):
-        raise GraphError("edge_probs contains NaN or infinite entries")
-    return P
+    return None if edge_probs is None else as_edge_probs(edge_probs, d=d, name="edge_probs")
 
 
 def to_networkx(A, names=None, edge_probs=None):
@@ -543,24 +556,35 @@ def from_pcalg(amat) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------------------
 
 CONVENTION = "A[i,j]=1 means i->j"
+#: top-left cell of a written CSV adjacency: row names are causes, column names effects
+CSV_CORNER = "cause->effect"
 GRAPH_SUFFIXES = (".csv", ".json", ".graphml", ".dot", ".gv")
 
 
-def _suffix(path) -> str:
+def graph_file_format(path) -> str:
+    """The graph file format of ``path`` from its suffix: ``"csv"``, ``"json"``, ``"graphml"`` or ``"dot"``.
+
+    Raises :class:`GraphError` naming the file and the supported suffixes otherwise (the one suffix check
+    used by :func:`read_graph`, :func:`write_graph` and the command line).
+
+    >>> graph_file_format("truth.JSON"), graph_file_format("g.gv")
+    ('json', 'dot')
+    """
     from pathlib import Path
 
     suffix = Path(path).suffix.lower()
     if suffix not in GRAPH_SUFFIXES:
-        raise GraphError(f"graph file {str(path)!r} has unsupported suffix {suffix!r}; use one of "
+        raise GraphError(f"graph file {str(path)!r} has unsupported suffix {suffix or '(none)'!r}; use one of "
                          f"{', '.join(GRAPH_SUFFIXES)}")
-    return suffix
+    return "dot" if suffix == ".gv" else suffix[1:]
 
 
 def write_graph(path, A, names=None, edge_probs=None):
     """Write the graph ``A`` (``A[i, j] = 1`` means ``i -> j``) to ``path``; format from the suffix.
 
-    * ``.csv``: adjacency with a header row and an index column of names, after one comment line
-      ``# A[i,j]=1 means i->j (row causes column)``. Holds no probabilities: ``edge_probs`` is not
+    * ``.csv``: a plain CSV table (``pandas.read_csv(path, index_col=0)`` reads it): a header row of
+      names, an index column of names, and the corner cell ``cause->effect`` (rows are causes, columns
+      effects: ``A[i, j] = 1`` means ``i -> j``). Holds no probabilities: ``edge_probs`` is not
       written (a :class:`UserWarning` says so); use ``.json`` to keep them.
     * ``.json``: ``{"convention", "nodes", "edges": [{"source", "target", "probability"?}], "edge_probs"?}``;
       with ``edge_probs`` each edge has its ``probability`` and the full (d, d) matrix is stored too, so
@@ -574,19 +598,19 @@ def write_graph(path, A, names=None, edge_probs=None):
     import warnings
     from pathlib import Path
 
-    suffix = _suffix(path)
+    fmt = graph_file_format(path)
     M = as_adjacency(A)
     d = M.shape[0]
     labels = _names(names, d)
     P = _probs(edge_probs, d)
-    if suffix == ".csv":
+    if fmt == "csv":
         if P is not None:
             warnings.warn(f"{path}: CSV adjacency files hold no edge probabilities; they were not written "
                           "(use a .json file to keep them)", UserWarning, stacklevel=2)
         text = _csv_text(M, labels)
-    elif suffix == ".json":
+    elif fmt == "json":
         text = _json_text(M, labels, P)
-    elif suffix == ".graphml":
+    elif fmt == "graphml":
         text = None
     else:
         text = _dot_text(M, labels, P)
@@ -612,25 +636,26 @@ def read_graph(path) -> tuple[np.ndarray, list[str], np.ndarray | None]:
     """
     from pathlib import Path
 
-    suffix = _suffix(path)
+    fmt = graph_file_format(path)
     p = Path(path)
     if not p.is_file():
         raise GraphError(f"cannot read graph file {str(path)!r}: no such file")
     try:
-        if suffix == ".csv":
+        if fmt == "csv":
             A, names, P = _read_csv(p)
-        elif suffix == ".json":
+        elif fmt == "json":
             A, names, P = _read_json(p)
-        elif suffix == ".graphml":
+        elif fmt == "graphml":
             A, names, P = _read_graphml(p)
         else:
             A, names, P = _read_dot(p)
         A = as_adjacency(A, name="graph")
         names = _names(names, A.shape[0])
+        P = _probs(P, A.shape[0])
     except GraphError as exc:
         raise GraphError(f"graph file {str(path)!r}: {exc}") from None
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise GraphError(f"graph file {str(path)!r} is not a valid {suffix[1:]} graph: {exc}") from None
+        raise GraphError(f"graph file {str(path)!r} is not a valid {fmt} graph: {exc}") from None
     return A, names, P
 
 
@@ -642,9 +667,8 @@ def _csv_text(M: np.ndarray, labels: list[str]) -> str:
     import io
 
     buf = io.StringIO()
-    buf.write(f"# {CONVENTION} (row causes column)\n")
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow([""] + labels)
+    w.writerow([CSV_CORNER] + labels)  # the corner cell states the orientation: rows cause columns
     for i, v in enumerate(labels):
         w.writerow([v] + M[i].tolist())
     return buf.getvalue()
@@ -655,7 +679,7 @@ def _read_csv(p):
 
     with open(p, encoding="utf-8-sig", newline="") as fh:
         lines = fh.readlines()
-    while lines and lines[0].startswith("#"):  # leading comment lines (the convention note)
+    while lines and lines[0].startswith("#"):  # leading comment lines (files written by hand or older versions)
         lines.pop(0)
     rows = [r for r in csv.reader(lines) if r]
     if not rows:

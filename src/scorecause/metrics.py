@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from scorecause.errors import ConfigError, DataError, GraphError
-from scorecause.graph import as_adjacency, is_dag, transitive_closure
+from scorecause.graph import as_adjacency, as_edge_probs, is_dag, transitive_closure
 
 
 def _pair(true, pred) -> tuple[np.ndarray, np.ndarray]:
@@ -150,20 +150,11 @@ def precision_recall_f1(true, pred) -> dict[str, float]:
 
 
 def _flat(true, probs) -> tuple[np.ndarray, np.ndarray]:
-    """Off-diagonal labels (bool) and probabilities, flattened row-major."""
+    """Off-diagonal labels (bool) and probabilities, flattened row-major (validated by ``as_edge_probs``)."""
     T = as_adjacency(true, name="true graph")
-    P = np.asarray(probs, dtype=float)
-    if P.shape != T.shape:
-        raise GraphError(f"edge probabilities have shape {P.shape} but the true graph is {T.shape}; "
-                         "pass a (d, d) matrix with P[i, j] = probability of i -> j")
+    P = as_edge_probs(probs, d=T.shape[0])
     off = ~np.eye(T.shape[0], dtype=bool)
-    p = P[off]
-    if not np.all(np.isfinite(p)):
-        raise DataError("edge probabilities contain NaN or infinite entries off the diagonal")
-    if np.any((p < 0) | (p > 1)):
-        bad = p[(p < 0) | (p > 1)][0]
-        raise DataError(f"edge probabilities must lie in [0, 1]; found {bad}")
-    return T[off].astype(bool), p
+    return T[off].astype(bool), P[off]
 
 
 def auroc(true, probs) -> float:

@@ -97,7 +97,7 @@ def test_unknown_kind_names_the_available_kinds():
 
 @pytest.mark.parametrize("d", [1, 0, -3, 2.5])
 def test_too_few_nodes(d):
-    with pytest.raises(ConfigError, match="d >= 2"):
+    with pytest.raises(ConfigError, match="d must be an integer >= 2"):
         sample_graph("er", d, np.random.default_rng(0))
 
 

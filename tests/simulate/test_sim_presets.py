@@ -130,9 +130,9 @@ def test_bad_input_messages():
         simulate("nope", d=5, n=10, rng=rng)
     with pytest.raises(ConfigError, match="d must be an integer >= 2"):
         simulate("linear-gaussian", d=1, n=10, rng=rng)
-    with pytest.raises(ConfigError, match="n must be a positive integer"):
+    with pytest.raises(ConfigError, match="n must be an integer >= 1"):
         simulate("linear-gaussian", d=3, n=0, rng=rng)
-    with pytest.raises(ConfigError, match="n_interventional must be a non-negative integer"):
+    with pytest.raises(ConfigError, match="n_interventional must be an integer >= 0"):
         simulate("linear-gaussian", d=3, n=5, rng=rng, n_interventional=-1)
     with pytest.raises(ConfigError, match=r"unknown simulate option\(s\) \['colour'\]; allowed"):
         simulate("linear-gaussian", d=3, n=5, rng=rng, colour="red")

@@ -231,7 +231,7 @@ def test_scm_bad_inputs():
     scm = AdditiveNoiseSCM(A, [Linear([]), Linear([2.0])], [Gaussian(), Gaussian()])
     with pytest.raises(DataError, match=r"shape \(n, 2\)"):
         scm.score(np.zeros((3, 3)))
-    with pytest.raises(ConfigError, match="positive integer"):
+    with pytest.raises(ConfigError, match="n must be an integer >= 1"):
         scm.sample(0, rng)
     with pytest.raises(ConfigError, match="numpy.random.Generator"):
         scm.sample(5, 42)

@@ -15,7 +15,9 @@ Kinds (:func:`sample_graph`; the o.o.d. models follow AVICI, Lorch et al. 2022, 
            This is AVICI's ``ScaleFreeTranspose`` (``scale_free_inv``).
 ``sf-in``  the transpose of ``sf``: each new node sends edges *to* earlier hubs, which become effects with
            many parents (power-law in-degree). This is AVICI's ``ScaleFree`` and the igraph
-           ``Barabasi(directed=True)`` orientation used by NOTEARS/SCORE.
+           ``Barabasi(directed=True)`` orientation (new nodes point to old ones). SCORE-style
+           ``simulate_dag(..., triu=True)`` orients an undirected BA graph old -> new instead, i.e. ``"sf"``
+           (see the ``score-gp-sf`` preset).
 ``ws``     Watts–Strogatz: a periodic lattice of ``dim`` dimensions and side ``ceil(d^(1/dim))``, vertices
            within lattice distance ``nei`` joined, each edge rewired with probability ``p``; surplus
            vertices removed at random; oriented along the lattice's vertex order
@@ -34,6 +36,7 @@ import math
 import numpy as np
 
 from scorecause.errors import ConfigError
+from scorecause.simulate._checks import check_count, check_rng
 
 GRAPH_KINDS = ("er", "sf", "sf-in", "ws", "sbm", "geo")
 _ALIASES = {"erdos-renyi": "er", "scale-free": "sf", "sf-out": "sf", "ba": "sf", "sf-transpose": "sf",
@@ -179,11 +182,8 @@ def sample_graph(kind: str, d: int, rng: np.random.Generator, *, edges_per_node:
     >>> A.shape, A.dtype
     ((10, 10), dtype('int8'))
     """
-    if not isinstance(rng, np.random.Generator):
-        raise ConfigError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}")
-    if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 2:
-        raise ConfigError(f"a graph needs d >= 2 nodes (an integer), got d={d!r}")
-    d = int(d)
+    check_rng(rng)
+    d = check_count(d, "d", 2, "number of nodes")
     key = _ALIASES.get(str(kind).lower(), str(kind).lower())
     if edges_per_node < 0:
         raise ConfigError(f"edges_per_node must be >= 0, got {edges_per_node}")

@@ -205,8 +205,9 @@ class SignedUniform(Noise):
         self.low, self.high = low, high
 
     def sample(self, n, rng):
-        mag = rng.uniform(self.low, self.high, n)
-        return np.where(rng.random(n) < 0.5, -mag, mag)
+        from scorecause.simulate.mechanisms import signed_uniform
+
+        return signed_uniform(self.low, self.high, n, rng)
 
     def log_prob(self, e):
         a = np.abs(np.asarray(e, dtype=np.float64))

@@ -11,8 +11,11 @@ Presets
     SCORE's GP-ANM (Rolland et al., ICML 2022, arXiv 2203.04413; its released ``demo_SCORE.py``): exact GP
     draws with an RBF kernel of length scale 1 (output scale 1), Gaussian noise with std 1, sources are pure
     noise; ER with ``d`` expected edges (``edges_per_node=1``; pass ``edges_per_node=4`` for the dense
-    setting) or scale-free with ``m = 1``. The SF orientation in SCORE's (unpublished) ``utils.py`` is not
-    confirmed; we use hub causes (``"sf"``); pass ``graph="sf-in"`` for hub effects.
+    setting) or scale-free with ``m = 1``. ``demo_SCORE.py`` calls ``simulate_dag(d, s0, graph_type,
+    triu=True)`` from a ``utils.py`` not in SCORE's repository; the NOTEARS-derived versions of that function
+    with ``triu=True`` found in related public code build an *undirected* Barabási–Albert graph and keep its
+    upper triangle in arrival order, so older hubs are causes: our ``"sf"``. (Pass ``graph="sf-in"`` for hub
+    effects.) Unlike ``triu=True`` we permute the nodes, so index order is not a causal order.
 ``avici-linear`` / ``avici-rff``
     AVICI's training distributions (Lorch et al., NeurIPS 2022, arXiv 2205.12934; ``neurips-linear``,
     ``neurips-rff``): graphs ER(1, 2, 3), SF(m = 1, 2, 3, power 1) and its transpose, uniformly; linear
@@ -38,8 +41,9 @@ from typing import Any
 import numpy as np
 
 from scorecause.errors import ConfigError
+from scorecause.simulate._checks import check_count, check_rng
 from scorecause.simulate.graphs import sample_graph
-from scorecause.simulate.scm import AdditiveNoiseSCM, _check_rng, sample_interventional
+from scorecause.simulate.scm import AdditiveNoiseSCM, sample_interventional
 
 _AVICI_TRAIN_GRAPHS = [
     [{"kind": "er", "edges_per_node": k} for k in (1, 2, 3)],
@@ -277,26 +281,22 @@ def simulate(preset: str, *, d: int, n: int, rng: np.random.Generator, n_interve
     """
     from scorecause.data import Dataset
 
-    _check_rng(rng)
-    if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 2:
-        raise ConfigError(f"d must be an integer >= 2 (number of variables), got d={d!r}")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ConfigError(f"n must be a positive integer (number of observational rows), got n={n!r}")
-    if isinstance(n_interventional, bool) or not isinstance(n_interventional, (int, np.integer)) \
-            or n_interventional < 0:
-        raise ConfigError(f"n_interventional must be a non-negative integer, got {n_interventional!r}")
+    check_rng(rng)
+    d = check_count(d, "d", 2, "number of variables")
+    n = check_count(n, "n", 1, "number of observational rows")
+    n_interventional = check_count(n_interventional, "n_interventional", 0, "number of interventional rows")
     cfg = resolve_preset(preset, **overrides)
 
     g = _choose(cfg["graph"], rng)
     kind = g.pop("kind")
-    A = sample_graph(kind, int(d), rng, **g)
+    A = sample_graph(kind, d, rng, **g)
     mech = _choose(cfg["mechanism"], rng)
     mkind = mech.pop("kind")
     nz = _choose(cfg["noise"], rng)
     scm = AdditiveNoiseSCM.random(A, rng, mechanism=mkind, mechanism_params=mech, noise=nz["kind"],
                                   noise_scale=nz.get("scale", 1.0), heteroscedastic=nz.get("heteroscedastic"),
                                   root_mechanism=cfg.get("root_mechanism"))
-    X, _ = scm.sample(int(n), rng)
+    X, _ = scm.sample(n, rng)
     iv = cfg["intervention"]
     mask = env = None
     targets: list[int] = []
@@ -309,16 +309,16 @@ def simulate(preset: str, *, d: int, n: int, rng: np.random.Generator, n_interve
         k = int(k)
         if not 1 <= k <= d:
             raise ConfigError(f"n_targets must be in 1..d={d} (or a fraction in (0, 1]), got {iv.get('n_targets')}")
-        Xi, Mi, Ei = sample_interventional(scm, int(n_interventional), rng, n_targets=k,
+        Xi, Mi, Ei = sample_interventional(scm, n_interventional, rng, n_targets=k,
                                            value=_value_dist(iv.get("value", ("signed-uniform", 1.0, 3.0))))
         targets = sorted(set(np.flatnonzero(Mi.any(axis=0)).tolist()))
         X = np.vstack([X, Xi])
-        env = np.concatenate([np.zeros(int(n), dtype=np.int64), Ei])
-        mask = np.vstack([np.zeros((int(n), d), dtype=bool), Mi]) if iv.get("known", True) else None
+        env = np.concatenate([np.zeros(n, dtype=np.int64), Ei])
+        mask = np.vstack([np.zeros((n, d), dtype=bool), Mi]) if iv.get("known", True) else None
     meta = {
         "scm": scm, "preset": preset, "targets": targets,
         "config": {"graph": {"kind": kind, **g}, "mechanism": {"kind": mkind, **mech}, "noise": nz,
                    "intervention": iv, "root_mechanism": cfg.get("root_mechanism")},
-        "n_observational": int(n), "n_interventional": int(n_interventional),
+        "n_observational": n, "n_interventional": n_interventional,
     }
     return Dataset(X, [f"X{j}" for j in range(d)], mask, env, A, meta)

@@ -41,6 +41,7 @@ import numpy as np
 
 from scorecause.errors import ConfigError, DataError
 from scorecause.graph import as_adjacency, topological_order
+from scorecause.simulate._checks import check_count, check_rng
 from scorecause.simulate.mechanisms import Constant, Mechanism, Shift, make_mechanism
 from scorecause.simulate.noise import HeteroscedasticNoise, Noise, PointMass, make_noise
 
@@ -238,8 +239,8 @@ class AdditiveNoiseSCM:
         Returns ``(X (n, d) float64, mask (n, d) bool)``; ``mask[:, t]`` is true for the targets of a known
         intervention, all false otherwise. With an intervention, samples come from :meth:`intervene`.
         """
-        n = _check_n(n)
-        _check_rng(rng)
+        n = check_count(n, "n", 1, "number of samples")
+        check_rng(rng)
         mask = np.zeros((n, self.d), dtype=bool)
         if intervention is None:
             return self._ancestral(n, rng), mask
@@ -275,7 +276,7 @@ class AdditiveNoiseSCM:
             if isinstance(m, str):
                 if m != "resample":
                     raise ConfigError(f"soft intervention mechanism must be 'resample' or a Mechanism, got {m!r}")
-                _check_rng(rng)
+                check_rng(rng)
                 m = self.mechanisms[t].resample(rng)
             if m is not None:
                 if not isinstance(m, Mechanism):
@@ -380,8 +381,8 @@ def sample_interventional(scm: AdditiveNoiseSCM, n: int, rng: np.random.Generato
     """
     from scorecause.simulate.noise import SignedUniform
 
-    n = _check_n(n, allow_zero=True)
-    _check_rng(rng)
+    n = check_count(n, "n", 0, "number of samples")
+    check_rng(rng)
     d = scm.d
     if targets is None:
         k = d if n_targets is None else int(n_targets)
@@ -397,16 +398,3 @@ def sample_interventional(scm: AdditiveNoiseSCM, n: int, rng: np.random.Generato
     mask[np.arange(n), tgt] = True
     X = scm._ancestral(n, rng, hard_mask=mask, hard_values=dict.fromkeys(range(d), vdist))
     return X, mask, (tgt + 1).astype(np.int64)
-
-
-def _check_n(n, allow_zero: bool = False) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < (0 if allow_zero else 1):
-        raise ConfigError(f"number of samples must be a {'non-negative' if allow_zero else 'positive'} integer, "
-                          f"got {n!r}")
-    return int(n)
-
-
-def _check_rng(rng):
-    if not isinstance(rng, np.random.Generator):
-        raise ConfigError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-                          f"got {type(rng).__name__}")

@@ -429,9 +429,13 @@ def crl_command(data, method, out_dir, intervention, scores, seed):
 @click.option("--scheduler", default=None, help="Dask scheduler address tcp://host:port (implies --backend dask).")
 @click.option("--address", default=None, help="Ray cluster address, e.g. auto or ray://host:10001 (backend ray).")
 @click.option("--csv", "csv", is_flag=True, help="Also write results.csv.")
+@click.option("--isolation", type=click.Choice(["process", "fork", "none"]), default="process", show_default=True,
+              help="process: a reused cell process per worker, replaced after a time-out/crash; fork: a fresh "
+                   "process per cell; none: in the worker (no memory limit).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @friendly_errors
-def bench_command(spec, out, resume, retry_failed, backend, n_jobs, scheduler, address, csv, no_progress):
+def bench_command(spec, out, resume, retry_failed, backend, n_jobs, scheduler, address, csv, isolation,
+                  no_progress):
     """Run the benchmark grid of SPEC (YAML) and write OUT/results.parquet (one row per cell).
 
     Each cell runs in its own process with the spec's time_limit / memory_limit; failures are rows,
@@ -441,8 +445,13 @@ def bench_command(spec, out, resume, retry_failed, backend, n_jobs, scheduler, a
 
     if scheduler and backend == "local":
         backend = "dask"
-    df = run_bench(spec, out, backend=backend, n_jobs=n_jobs, scheduler=scheduler, address=address,
-                   resume=resume, retry_failed=retry_failed, csv=csv, progress=not no_progress)
+    try:
+        df = run_bench(spec, out, backend=backend, n_jobs=n_jobs, scheduler=scheduler, address=address,
+                       resume=resume, retry_failed=retry_failed, csv=csv, progress=not no_progress,
+                       isolate=isolation)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted; finished cells are saved in {out}; continue with --resume", err=True)
+        sys.exit(130)
     counts = df["status"].value_counts().to_dict() if len(df) else {}
     click.echo(f"{len(df)} cells in {out}/results.parquet: "
                + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))

@@ -13,9 +13,25 @@ from collections.abc import Iterator, Mapping
 # name -> "module:ClassName"
 _METHODS: dict[str, str] = {
     # --- discovery (issue: score-matching discovery) ---
+    "score": "scorecause.discovery.score:SCORE",
+    "das": "scorecause.discovery.das:DAS",
+    "nogam": "scorecause.discovery.nogam:NoGAM",
+    "scoresort": "scorecause.discovery.sort:ScoreSort",
+    "varsort": "scorecause.discovery.sort:VarSort",
     # --- amortized ---
+    "avici": "scorecause.amortized.estimator:AVICI",
     # --- crl ---
+    "lscale": "scorecause.crl.lscale:LSCALE_I",
+    "gscale": "scorecause.crl.gscale:GSCALE_I",
+    "umni": "scorecause.crl.umni:UMNI",
+    "lcd": "scorecause.crl.squires:LinearCausalDisentanglement",
     # --- baselines ---
+    "pc": "scorecause.bench.baselines:PC",
+    "ges": "scorecause.bench.baselines:GES",
+    "directlingam": "scorecause.bench.baselines:DirectLiNGAM",
+    "gies": "scorecause.bench.baselines:GIES",
+    "empty": "scorecause.bench.baselines:EmptyGraph",
+    "random": "scorecause.bench.baselines:RandomDAG",
 }
 
 

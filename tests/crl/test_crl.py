@@ -1,0 +1,152 @@
+"""CRL tests: simulator scores, exact recovery with perfect scores, soft partial identifiability, errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from scorecause.crl.lscale import LSCALE_I
+from scorecause.crl.metrics import effective_mixing, evaluate_crl, l_pa, l_scale, mcc, shd
+from scorecause.crl.umni import UMNI
+from scorecause.errors import DataError
+from scorecause.graph import transitive_closure
+from scorecause.simulate.latent import LatentIntervention, random_latent_scm, simulate_latent
+
+
+@pytest.mark.parametrize("kind", ["linear", "quadratic", "mlp"])
+def test_latent_score_matches_finite_differences(kind):
+    rng = np.random.default_rng(1)
+    scm = random_latent_scm(4, rng, kind=kind, density=0.8)
+    iv = LatentIntervention((scm.order[-1],), "soft", 2.0)
+    Z = scm.sample(6, rng, iv)
+
+    def logp(z):
+        total = 0.0
+        for i in range(4):
+            mult, var = scm._node_params(i, iv)
+            f, _ = scm._mechanism(i, z[None, scm.parents(i)])
+            total += -0.5 * (z[i] - mult * f[0]) ** 2 / var
+        return total
+
+    eps = 1e-6
+    num = np.array([[(logp(z + eps * e) - logp(z - eps * e)) / (2 * eps) for e in np.eye(4)] for z in Z])
+    assert np.allclose(scm.score(Z, iv), num, atol=1e-6)
+
+
+@pytest.mark.parametrize("mixing", ["linear", "mlp", "glm"])
+def test_observed_score_difference_pulls_back(mixing):
+    prob = simulate_latent(3, 7, 50, np.random.default_rng(2), mixing=mixing)
+    Z = prob.environments[0].meta["Z"][:5]
+    dx = prob.observed_score_difference(0, 1, Z)
+    J = prob.mixing.jacobian(Z)
+    assert np.allclose(np.einsum("ndk,nd->nk", J, dx), prob.latent_score_difference(0, 1, Z))
+
+
+def test_designs():
+    rng = np.random.default_rng(3)
+    prob = simulate_latent(4, 6, 30, rng, multi_node=True)
+    assert np.linalg.matrix_rank(prob.signature) == 4
+    prob = simulate_latent(3, 6, 30, rng, per_node=2, shuffle_pairing=True)
+    for k, partner in enumerate(prob.pairing):
+        assert prob.interventions[k].targets == prob.interventions[partner - 1].targets
+    assert len(prob.environments) == 7
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_lscale_hard_perfect_scores_exact(seed):
+    prob = simulate_latent(4, 12, 20000, np.random.default_rng(seed), min_edge_strength=0.02)
+    est = LSCALE_I(scores="perfect", random_state=0).fit(
+        prob.environments, targets=[iv.targets for iv in prob.interventions])
+    m = evaluate_crl(est, prob)
+    assert m["shd"] == 0
+    assert m["mcc"] > 0.99
+
+
+def test_lscale_soft_partial_identifiability():
+    """Soft: latents identified only up to parents (l_pa ~ 0 although l_scale is large); closure exact."""
+    prob = simulate_latent(4, 12, 20000, np.random.default_rng(5), intervention="soft", min_edge_strength=0.02)
+    est = LSCALE_I(intervention="soft", scores="perfect", random_state=0).fit(
+        prob.environments, targets=[iv.targets for iv in prob.interventions])
+    E = effective_mixing(est.encoder_, prob.mixing.G)
+    assert l_pa(E, prob.graph) < 1e-6
+    if prob.graph.any():
+        assert l_scale(E) > 0.05
+    assert np.array_equal(est.adjacency_, transitive_closure(prob.graph))
+
+
+def test_lscale_gaussian_scores_small_problem():
+    prob = simulate_latent(3, 10, 20000, np.random.default_rng(7), min_edge_strength=0.02)
+    est = LSCALE_I(random_state=0).fit(prob.environments, targets=[iv.targets for iv in prob.interventions])
+    m = evaluate_crl(est, prob)
+    assert m["mcc"] > 0.98 and m["shd"] <= 1
+
+
+def test_umni_perfect_scores_recovers_latents():
+    prob = simulate_latent(3, 10, 20000, np.random.default_rng(0), multi_node=True)
+    est = UMNI(scores="perfect", random_state=0).fit(prob.environments)
+    assert mcc(prob.environments[0].meta["Z"], est.transform(prob.environments[0].X)) > 0.98
+
+
+def test_metrics_shd_counts_reversal_once():
+    A = np.array([[0, 1], [0, 0]])
+    assert shd(A, A.T) == 1 and shd(A, np.zeros((2, 2))) == 1
+
+
+def test_bad_input_errors():
+    rng = np.random.default_rng(0)
+    with pytest.raises(DataError, match="at least"):
+        LSCALE_I().fit([rng.normal(size=(50, 4))])
+    with pytest.raises(DataError, match="columns"):
+        LSCALE_I().fit([rng.normal(size=(50, 4)), rng.normal(size=(50, 5))])
+    with pytest.raises(DataError, match="out of range"):
+        LSCALE_I().fit([rng.normal(size=(50, 4)), rng.normal(size=(50, 4))], targets=[[3]])
+    with pytest.raises(DataError, match="list of environments"):
+        LSCALE_I().fit(rng.normal(size=(50, 4)))
+
+
+def test_cli_crl(tmp_path):
+    from click.testing import CliRunner
+
+    from scorecause.cli import main
+
+    prob = simulate_latent(3, 6, 3000, np.random.default_rng(0))
+    data = tmp_path / "envs"
+    for m, ds in enumerate(prob.environments):
+        ds.to_file(data / f"env{m}.csv")
+    res = CliRunner().invoke(main, ["crl", str(data), "--method", "lscale", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    g = json.loads((tmp_path / "out" / "graph.json").read_text())
+    assert len(g["nodes"]) == 3
+    assert (tmp_path / "out" / "latents.csv").exists()
+    res = CliRunner().invoke(main, ["crl", str(tmp_path / "nope"), "--out", str(tmp_path / "o2")])
+    assert res.exit_code != 0
+
+
+def test_gscale_linear_mixing_perfect_scores_and_unknown_pairing():
+    import torch
+
+    torch.set_num_threads(1)
+    from scorecause.crl.gscale import GSCALE_I
+
+    prob = simulate_latent(3, 6, 4000, np.random.default_rng(0), per_node=2, mixing="linear", shuffle_pairing=True)
+    est = GSCALE_I(scores="perfect", pairing="unknown", n_steps=100, n_train=1000, random_state=0)
+    est.fit(prob.environments)
+    assert [b for _, b in est.pairing_] == list(prob.pairing)  # rank-one matching finds the true pairs
+    assert mcc(prob.environments[0].meta["Z"], est.transform(prob.environments[0].X)) > 0.97
+    with pytest.raises(DataError, match="two hard interventions"):
+        GSCALE_I().fit(prob.environments[:3] + prob.environments[4:5])
+
+
+def test_squires_baseline_recovers_latents():
+    from scorecause.crl.squires import LinearCausalDisentanglement
+
+    prob = simulate_latent(3, 10, 50000, np.random.default_rng(1), min_edge_strength=0.02)
+    est = LinearCausalDisentanglement().fit(prob.environments, targets=[iv.targets for iv in prob.interventions])
+    assert evaluate_crl(est, prob)["mcc"] > 0.98
+
+
+def test_registry_has_crl_methods():
+    from scorecause.registry import methods
+
+    for name in ("lscale", "gscale", "umni", "lcd"):
+        assert hasattr(methods[name], "fit")

@@ -277,7 +277,19 @@ def datasets_export(name, out, log, interventions):
 
 # --- discovery commands: discover ---
 
-_DISCOVERY_METHODS = ("score", "das", "nogam", "scoresort", "varsort")
+_DISCOVERY_METHODS = ("score", "das", "nogam", "scoresort", "varsort")  # score matching (CAM-pruned)
+_CRL_METHODS = ("lscale", "gscale", "umni", "lcd")  # take environments: see `scorecause crl`
+
+
+def _discovery_method(_ctx, _param, value: str) -> str:
+    """Accept any registry method that learns a graph from one table (not the CRL methods)."""
+    from scorecause.registry import methods
+
+    name = value.lower()
+    if name not in methods or name in _CRL_METHODS:
+        allowed = ", ".join(m for m in methods if m not in _CRL_METHODS)
+        raise click.BadParameter(f"unknown method {value!r}; choose one of: {allowed}")
+    return name
 _EXAMPLES = ("sachs",)
 
 
@@ -285,8 +297,9 @@ _EXAMPLES = ("sachs",)
 @click.argument("data", required=False, type=click.Path(dir_okay=False))
 @click.option("--example", type=click.Choice(_EXAMPLES), default=None,
               help="Run on a bundled dataset instead of DATA: 'sachs' = 853 observational rows, bn17 truth.")
-@click.option("--method", "-m", type=click.Choice(_DISCOVERY_METHODS), default="score", show_default=True,
-              help="Ordering method; every method ends with CAM pruning.")
+@click.option("--method", "-m", default="score", show_default=True, callback=_discovery_method,
+              help="score, das, nogam, scoresort, varsort (score matching + CAM pruning), avici (amortized), "
+                   "or a baseline: pc, ges, directlingam, gies (needs scorecause[baselines]).")
 @click.option("--prior", type=click.Path(exists=True, dir_okay=False), default=None,
               help="JSON/YAML file with 'required', 'forbidden' edges ([cause, effect] pairs) and 'tiers'.")
 @click.option("--bootstrap", "n_bootstrap", type=int, default=0, show_default=True,
@@ -332,8 +345,11 @@ def discover_command(data, example, method, prior, n_bootstrap, alpha, seed, n_j
         description = "Sachs et al. (2005), 853 observational rows, truth: bn17 consensus graph"
     else:
         ds = Dataset.from_file(data)
-        if ds.interventions is not None:
-            click.echo("note: do(...) columns found; using the observational rows only", err=True)
+        cls = methods[method]
+        if ds.interventions is not None and not (cls.tags.get("interventional", False)
+                                                 or getattr(cls, "accepts_interventions", False)):
+            click.echo(f"note: do(...) columns found but {method} is observational; using the observational "
+                       "rows only", err=True)
             ds = ds.observational()
         description = f"{data}: {ds.n} rows"
     if truth is not None:
@@ -342,8 +358,11 @@ def discover_command(data, example, method, prior, n_bootstrap, alpha, seed, n_j
             raise ConfigError(f"truth graph {truth!r} has variables {tnames}, the data has {ds.names}")
         idx = [tnames.index(v) for v in ds.names]
         ds.truth = T[np.ix_(idx, idx)]
-    est = methods.create(method, n_bootstrap=n_bootstrap, alpha=alpha, random_state=seed, n_jobs=n_jobs,
-                         progress=not quiet)
+    accepted = methods[method]().get_params()
+    if n_bootstrap and "n_bootstrap" not in accepted:
+        raise ConfigError(f"method {method!r} has no bootstrap option; drop --bootstrap")
+    options = dict(n_bootstrap=n_bootstrap, alpha=alpha, random_state=seed, n_jobs=n_jobs, progress=not quiet)
+    est = methods.create(method, **{k: v for k, v in options.items() if k in accepted})
     t0 = time.perf_counter()
     est.fit(ds, prior=as_prior(prior))
     runtime = time.perf_counter() - t0

@@ -1,7 +1,8 @@
 """CRL accuracy benchmark (reference DGP: ER density 0.5, linear Gaussian latents, d = 100, N = 50,000).
 
-Usage: python benchmarks/bench_crl.py METHOD INTERVENTION SCORES n SEEDS [N] [LATENT]
-  METHOD in {lscale, lcd, umni, gscale} (gscale: INTERVENTION is the pairing, known|unknown); prints per-seed metrics and the mean +- s.e. as a Markdown row.
+Usage: python benchmarks/bench_crl.py METHOD INTERVENTION SCORES n SEEDS [N] [LATENT] [--start=S]
+  METHOD in {lscale, lcd, umni, gscale} (gscale: INTERVENTION is the pairing, known|unknown); seeds are
+  S..S+SEEDS-1 (default S = 0); prints per-seed metrics and the mean +- s.e. as a Markdown row.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ import sys
 import time
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
-from scorecause.crl.metrics import evaluate_crl, mcc, shd, shd_closure
+from scorecause.crl.metrics import align_ancestral, evaluate_crl, mcc, shd, shd_closure
 from scorecause.registry import methods
 from scorecause.simulate.latent import simulate_latent
 
 
-def run_gscale(scores, n, seeds, pairing="known", N=10000, d=100, n_steps=1000):
+def run_gscale(scores, n, seeds, pairing="known", N=10000, d=100, n_steps=1000, start=0):
     """GSCALE-I on a one-hidden-layer tanh mixing, linear Gaussian latents, two hard interventions per node."""
     import torch
 
@@ -24,7 +26,7 @@ def run_gscale(scores, n, seeds, pairing="known", N=10000, d=100, n_steps=1000):
 
     torch.set_num_threads(1)
     rows = []
-    for s in range(seeds):
+    for s in range(start, start + seeds):
         prob = simulate_latent(n, d, N, np.random.default_rng(s), per_node=2, mixing="mlp",
                                shuffle_pairing=pairing == "unknown")
         t = time.perf_counter()
@@ -32,7 +34,10 @@ def run_gscale(scores, n, seeds, pairing="known", N=10000, d=100, n_steps=1000):
         el = time.perf_counter() - t
         Z = prob.environments[0].meta["Z"]
         ok = [b for a, b in est.pairing_] == list(prob.pairing)
-        m = {"mcc": mcc(Z, est.transform(prob.environments[0].X)), "pairing_correct": float(ok), "time_s": el}
+        Zh = est.transform(prob.environments[0].X)
+        inv = linear_sum_assignment(-np.abs(np.corrcoef(Z.T, Zh.T)[:n, n:]))[1]  # node -> latent (MCC matching)
+        A = est.adjacency_[np.ix_(inv, inv)]
+        m = {"mcc": mcc(Z, Zh), "shd": shd(prob.graph, A), "pairing_correct": float(ok), "time_s": el}
         rows.append(m)
         print(s, {k: round(float(v), 3) for k, v in m.items()}, flush=True)
     keys = rows[0].keys()
@@ -41,11 +46,11 @@ def run_gscale(scores, n, seeds, pairing="known", N=10000, d=100, n_steps=1000):
         for k in keys) + " |")
 
 
-def run(method, intervention, scores, n, seeds, N=50000, latent="linear", d=100):
+def run(method, intervention, scores, n, seeds, N=50000, latent="linear", d=100, start=0):
     if method == "gscale":
-        return run_gscale(scores, n, seeds, pairing=intervention)
+        return run_gscale(scores, n, seeds, pairing=intervention, start=start)
     rows = []
-    for s in range(seeds):
+    for s in range(start, start + seeds):
         multi = method == "umni"
         prob = simulate_latent(n, d if not multi else 50, N, np.random.default_rng(s), intervention=intervention,
                                multi_node=multi, latent=latent, min_edge_strength=0.0 if multi else 0.02)
@@ -59,15 +64,10 @@ def run(method, intervention, scores, n, seeds, N=50000, latent="linear", d=100)
         else:
             est.fit(prob.environments, targets=[iv.targets for iv in prob.interventions])
         el = time.perf_counter() - t
-        if multi:  # align latents to nodes by the MCC matching
-            from scipy.optimize import linear_sum_assignment
-
+        if multi:  # align latents to nodes: ancestor-mixed latents match the node they add to their ancestors
             Z, Zh = prob.environments[0].meta["Z"], est.transform(prob.environments[0].X)
-            C = np.abs(np.corrcoef(Z.T, Zh.T)[:n, n:])
-            r, c = linear_sum_assignment(-C)
-            perm = np.empty(n, int)
-            perm[r] = c
-            A = est.adjacency_[np.ix_(perm, perm)]
+            inv = np.argsort(align_ancestral(est.encoder_, prob.mixing.G, prob.graph))  # node -> latent
+            A = est.adjacency_[np.ix_(inv, inv)]
             m = {"mcc": mcc(Z, Zh), "shd": shd(prob.graph, A), "shd_tc": shd_closure(prob.graph, A)}
         else:
             m = evaluate_crl(est, prob)
@@ -82,5 +82,6 @@ def run(method, intervention, scores, n, seeds, N=50000, latent="linear", d=100)
 
 
 if __name__ == "__main__":
-    a = sys.argv[1:]
-    run(a[0], a[1], a[2], int(a[3]), int(a[4]), *(int(x) for x in a[5:6]), *a[6:7])
+    a = [x for x in sys.argv[1:] if not x.startswith("--start=")]
+    start = sum(int(x.split("=")[1]) for x in sys.argv[1:] if x.startswith("--start="))
+    run(a[0], a[1], a[2], int(a[3]), int(a[4]), *(int(x) for x in a[5:6]), *a[6:7], start=start)

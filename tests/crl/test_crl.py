@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 
 from scorecause.crl.lscale import LSCALE_I
-from scorecause.crl.metrics import effective_mixing, evaluate_crl, l_pa, l_scale, mcc, shd
+from scorecause.crl.metrics import (
+    align_ancestral,
+    effective_mixing,
+    evaluate_crl,
+    l_pa,
+    l_scale,
+    mcc,
+    shd,
+    shd_closure,
+)
 from scorecause.crl.umni import UMNI
 from scorecause.errors import DataError
 from scorecause.graph import transitive_closure
@@ -87,6 +96,17 @@ def test_umni_perfect_scores_recovers_latents():
     assert mcc(prob.environments[0].meta["Z"], est.transform(prob.environments[0].X)) > 0.98
 
 
+@pytest.mark.parametrize("seed", [0, 2])
+def test_umni_soft_perfect_scores_exact_closure_and_ancestor_mixing(seed):
+    # soft unknown multi-node interventions: latents up to ancestors, graph up to its transitive closure
+    prob = simulate_latent(4, 10, 20000, np.random.default_rng(seed), intervention="soft", multi_node=True)
+    est = UMNI(intervention="soft", scores="perfect", random_state=0).fit(prob.environments)
+    inv = np.argsort(align_ancestral(est.encoder_, prob.mixing.G, prob.graph))  # node -> latent
+    assert shd_closure(prob.graph, est.adjacency_[np.ix_(inv, inv)]) == 0
+    E = effective_mixing(est.encoder_[inv], prob.mixing.G)
+    assert l_pa(E, prob.graph, closure=True) < 1e-3  # each latent mixes its node with ancestors only
+
+
 def test_metrics_shd_counts_reversal_once():
     A = np.array([[0, 1], [0, 0]])
     assert shd(A, A.T) == 1 and shd(A, np.zeros((2, 2))) == 1
@@ -132,7 +152,12 @@ def test_gscale_linear_mixing_perfect_scores_and_unknown_pairing():
     est = GSCALE_I(scores="perfect", pairing="unknown", n_steps=100, n_train=1000, random_state=0)
     est.fit(prob.environments)
     assert [b for _, b in est.pairing_] == list(prob.pairing)  # rank-one matching finds the true pairs
-    assert mcc(prob.environments[0].meta["Z"], est.transform(prob.environments[0].X)) > 0.97
+    Z, Zh = prob.environments[0].meta["Z"], est.transform(prob.environments[0].X)
+    assert mcc(Z, Zh) > 0.97
+    from scipy.optimize import linear_sum_assignment
+
+    inv = linear_sum_assignment(-np.abs(np.corrcoef(Z.T, Zh.T)[:3, 3:]))[1]  # node -> latent
+    assert prob.graph.sum() == 2 and shd(prob.graph, est.adjacency_[np.ix_(inv, inv)]) == 0  # leakage-corrected read-out
     with pytest.raises(DataError, match="two hard interventions"):
         GSCALE_I().fit(prob.environments[:3] + prob.environments[4:5])
 

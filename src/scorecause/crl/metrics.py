@@ -90,6 +90,30 @@ def l_pa(E, graph, *, closure: bool = False) -> float:
     return float(np.linalg.norm(np.asarray(E, float) * ~allowed, 2))
 
 
+def align_ancestral(encoder, G, graph) -> np.ndarray:
+    """Match estimated latents to true nodes when they are identified only up to ancestors.
+
+    Estimated latent ``k`` of node ``j`` mixes ``Z_j`` with ``Z_an(j)`` only, so the rows of ``E = encoder G``
+    have (almost) no mass outside the closed ancestor set ``cl(j) = an(j) + {j}``. Cost of ``k -> j``: the
+    squared row-normalised mass of ``E[k]`` outside ``cl(j)`` plus a 1e-3 tie-break per element of
+    ``cl(j)`` (a descendant's ``cl`` also holds ``cl(j)``); Hungarian matching. Unlike MCC matching this
+    stays correct when an ancestor carries most of a latent's variance. ``graph``: int8 (n, n),
+    ``A[i, j] = 1`` means ``i -> j``. Returns ``perm`` with ``perm[k]`` the node of estimated latent ``k``.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    from scorecause.graph import transitive_closure
+
+    E = np.asarray(encoder, float) @ np.asarray(G, float)
+    E2 = E**2 / np.sum(E**2, axis=1, keepdims=True)
+    cl = (transitive_closure(np.asarray(graph) != 0).astype(bool) | np.eye(len(E), dtype=bool)).T  # cl[j, i]
+    cost = E2 @ (~cl).T.astype(float) + 1e-3 * cl.sum(axis=1)[None, :]
+    rows, cols = linear_sum_assignment(cost)
+    perm = np.empty(len(E), dtype=int)
+    perm[rows] = cols
+    return perm
+
+
 def evaluate_crl(estimator, problem, *, env: int = 0) -> dict[str, float]:
     """All CRL metrics of a fitted linear-mixing estimator on a simulated problem (latents aligned to nodes).
 

@@ -22,6 +22,7 @@ Usage::
     python benchmarks/bench_amortized.py --datasets 5              # accuracy grid (resumable)
     python benchmarks/bench_amortized.py --timing                  # inference time / memory
     python benchmarks/bench_amortized.py --render                  # tables + figure
+    python benchmarks/bench_amortized.py --compare OLD.pt linear   # weights side by side, LINEAR in d=20
 """
 
 from __future__ import annotations
@@ -143,6 +144,39 @@ def accuracy(n_datasets: int, domains, dists, ds_values, skip: set) -> None:
                             print(json.dumps({kk: v for kk, v in rec.items() if kk != "probs"}), flush=True)
 
 
+def compare(weights: list[str], n_sets: int, domain: str = "linear", dist: str = "in", d: int = 20) -> None:
+    """AUROC / AUPRC / F1 of several AVICI weight files (shipped name or path) on the same data sets.
+
+    Data sets ``k = 0 .. n_sets - 1`` of the accuracy grid's cell ``(domain, dist, d)``, both variants; the
+    means go to ``benchmarks/results/amortized_compare.json`` (used to decide whether new weights ship).
+    """
+    from scorecause import metrics
+    from scorecause.amortized import AVICI
+
+    rows = []
+    for k in range(n_sets):
+        ds = make_dataset(domain, dist, d, k)
+        obs = ds.observational_rows
+        for variant, X, mask in (("obs", ds.X[obs], None), ("int", ds.X, ds.interventions)):
+            for w in weights:
+                P = AVICI(w).fit(X, interventions=mask).edge_probs_
+                f1 = metrics.precision_recall_f1(ds.truth, (P > 0.5).astype(np.int8))["f1"]
+                rows.append({"weights": w, "variant": variant, "k": k, "auroc": metrics.auroc(ds.truth, P),
+                             "auprc": metrics.auprc(ds.truth, P), "f1": f1})
+    summary = []
+    for w in weights:
+        for variant in ("obs", "int"):
+            sel = [r for r in rows if r["weights"] == w and r["variant"] == variant]
+            summary.append({"weights": w, "variant": variant, "sets": len(sel),
+                            **{m: round(float(np.mean([r[m] for r in sel])), 3) for m in ("auroc", "auprc", "f1")}})
+            print(json.dumps(summary[-1]), flush=True)
+    out = ROOT / "results" / "amortized_compare.json"
+    from scorecause.fileio import atomic_write_text
+
+    atomic_write_text(out, json.dumps({"domain": domain, "dist": dist, "d": d, "summary": summary,
+                                       "rows": rows}, indent=1) + "\n")
+
+
 # --- timing and memory ---------------------------------------------------------------------------------
 _PROBE = """
 import resource, sys, time, numpy as np, torch
@@ -205,11 +239,39 @@ def _targets(ok) -> list[str]:
             out.append(f"- inference d = 100, n = 1000 under 3 s on 2 cores: {r['best_s']:.1f} s wall on the loaded "
                        f"machine, {r['cpu_s'] / r['threads']:.1f} s CPU per thread (idle-machine estimate) -> "
                        f"**{'met' if r['best_s'] < 3 else 'met only by the CPU-time estimate' if r['cpu_s'] / r['threads'] < 3 else 'NOT met'}**")
-    out += ["", "The shipped models are badly under-trained (about 13k simulated data sets each, ~1 CPU-hour on "
-            "a shared 2-core machine, vs about 2 x 10^7 in the paper): on observational data they are near "
-            "chance, with interventional rows clearly informative; their probabilities rarely exceed 0.5, "
-            "hence F1 near 0. See docs/amortized.md.", ""]
+    out += ["", _training_note(), ""]
     return out
+
+
+def _compare_note() -> list[str]:
+    """The old-vs-new weights comparison of ``--compare`` (if it was run), as a small table."""
+    path = ROOT / "results" / "amortized_compare.json"
+    if not path.exists():
+        return []
+    c = json.loads(path.read_text())
+    names = list(dict.fromkeys(r["weights"] for r in c["summary"]))
+    out = [f"Weights compared on the same data sets (LINEAR {c['dist']}-distribution, d = {c['d']}; command "
+           f"`python benchmarks/bench_amortized.py --compare {' '.join(names)} --compare-sets "
+           f"{c['summary'][0]['sets']} --threads 2`):", "",
+           "| weights | variant | sets | AUROC | AUPRC | F1 |", "|---|---|---|---|---|---|"]
+    out += [f"| `{r['weights']}` | {r['variant']} | {r['sets']} | {r['auroc']:.3f} | {r['auprc']:.3f} | "
+            f"{r['f1']:.3f} |" for r in c["summary"]]
+    return out + [""]
+
+
+def _training_note() -> str:
+    """One sentence on how long the shipped models were trained (read from the weights manifest)."""
+    from scorecause.amortized.estimator import read_manifest
+
+    parts = []
+    for name, entry in read_manifest().items():
+        info = entry["training"]
+        parts.append(f"`{name}` {info['step']} steps in {info['wall_s'] / 3600:.1f} wall-clock hours on a "
+                     f"shared 2-core machine")
+    return ("The shipped models are badly under-trained (" + ", ".join(parts) + "; a step is 4-32 simulated "
+            "data sets, so about 10^4 data sets vs about 2 x 10^7 in the paper): on observational data they are "
+            "near chance, with interventional rows clearly informative; their probabilities rarely exceed 0.5, "
+            "hence F1 near 0. See docs/amortized.md.")
 
 
 def render() -> None:
@@ -228,7 +290,12 @@ def render() -> None:
              "true order (oracle expansion, as the paper).", "",
              "Command: `python benchmarks/bench_amortized.py --datasets 3 && python benchmarks/bench_amortized.py "
              "--timing && python benchmarks/bench_amortized.py --render` (baselines stopped at the time budget, "
-             "so some cells have fewer sets). *seconds* of AVICI include loading the weights.", ""]
+             "so some cells have fewer sets). *seconds* of AVICI include loading the weights. After `linear` was "
+             "trained on to 1550 steps, its rows were re-run alone (baseline rows and the timing table, same "
+             "architecture, kept): delete the `avici-linear` lines of `benchmarks/results/amortized.jsonl`, then "
+             "`python benchmarks/bench_amortized.py --datasets 3 --domains linear --skip pc ges directlingam das "
+             "gies --threads 2 && python benchmarks/bench_amortized.py --render`.", ""]
+    lines += _compare_note()
     lines += _targets(ok)
     for domain in DOMAINS:
         for dist in DISTS:
@@ -307,12 +374,17 @@ def main(argv=None) -> None:
     ap.add_argument("--threads", type=int, default=1, help="torch threads for AVICI / DAS in the grid")
     ap.add_argument("--timing", action="store_true")
     ap.add_argument("--render", action="store_true")
+    ap.add_argument("--compare", nargs="+", metavar="WEIGHTS", default=None,
+                    help="compare weight files (shipped name or path) on LINEAR in-distribution d=20 sets")
+    ap.add_argument("--compare-sets", type=int, default=10)
     args = ap.parse_args(argv)
     import torch
 
     torch.set_num_threads(args.threads)
     if args.datasets:
         accuracy(args.datasets, args.domains, args.dists, args.d, set(args.skip))
+    if args.compare:
+        compare(args.compare, args.compare_sets)
     if args.timing:
         timing()
     if args.render:

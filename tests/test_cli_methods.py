@@ -38,3 +38,13 @@ def test_bootstrap_refused_for_methods_without_it(tmp_path, data_file):
     result = CliRunner().invoke(main, ["discover", str(data_file), "--method", "pc", "--bootstrap", "3",
                                        "--out", str(tmp_path / "g.json")])
     assert result.exit_code == 1 and "no bootstrap option" in result.output
+
+
+def test_discover_keeps_interventions_for_avici(tmp_path):
+    ds = simulate("avici-linear", d=5, n=200, rng=np.random.default_rng(4), n_interventional=100)
+    path = tmp_path / "int.csv"
+    ds.to_file(path)
+    result = CliRunner().invoke(main, ["discover", str(path), "--method", "avici", "--out",
+                                       str(tmp_path / "g.json"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "observational rows only" not in result.output

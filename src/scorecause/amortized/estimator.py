@@ -115,6 +115,7 @@ class AVICI(CausalEstimator):
     """
 
     tags = {"additive_noise": True, "causal_sufficiency": True, "acyclic": True}
+    accepts_interventions = True  # uses the intervention mask when given (trained on obs + interventional rows)
 
     def __init__(self, model="linear", threshold: float = 0.5, acyclic: bool = False, chunk_size: int | None = 500,
                  chunks_per_pass: int = 2, random_state: int = 0, device: str = "cpu"):

@@ -298,7 +298,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, out_dir, *, resume: bool = F
         model.load_state_dict(blob["model"])
         opt.load_state_dict(blob["optimizer"])
         sched.load_state_dict(blob["scheduler"])
-        state = TrainState(**blob["state"])
+        # ignore keys a checkpoint of an earlier version may carry (e.g. "best_auprc")
+        state = TrainState(**{k: v for k, v in blob["state"].items() if k in TrainState.__dataclass_fields__})
         gen.set_state(blob["rng"])
         _trim_log(log_path, state.step)
     elif log_path.exists():

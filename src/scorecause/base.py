@@ -11,6 +11,8 @@ Each class declares the assumptions it relies on in ``tags`` (readable by tools 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 from sklearn.base import BaseEstimator
 
@@ -21,7 +23,7 @@ from scorecause.errors import NotFittedError
 ASSUMPTIONS = ("additive_noise", "gaussian_noise", "linear", "causal_sufficiency", "acyclic", "interventional")
 
 
-class CausalEstimator(BaseEstimator):
+class CausalEstimator(BaseEstimator, ABC):
     """Base class: validation in :meth:`fit`, ``graph_``, :meth:`score`. Subclasses implement ``_fit``."""
 
     tags: dict[str, bool] = {"causal_sufficiency": True, "acyclic": True}
@@ -45,8 +47,9 @@ class CausalEstimator(BaseEstimator):
         self.adjacency_ = as_adjacency(self.adjacency_, d=data.d)
         return self
 
-    def _fit(self, data: Dataset, prior: Prior | None) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _fit(self, data: Dataset, prior: Prior | None) -> None:
+        """Learn from the validated ``data``; set ``adjacency_`` (and ``order_`` / ``edge_probs_`` where defined)."""
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "adjacency_"):

@@ -279,7 +279,7 @@ def _preload(cell: Cell) -> None:
 
 
 class _CellTimeout(BaseException):
-    pass
+    """Raised inside an inline cell by the alarm signal when its time limit is reached."""
 
 
 def _run_inline(cell: Cell) -> dict:

@@ -23,6 +23,7 @@ reference code) are evaluated at observational samples. Sources (``scores=``):
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 import numpy as np
@@ -250,7 +251,7 @@ def row_in_span(Rk: np.ndarray, prev: np.ndarray | None) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------
 # Base class
 # ------------------------------------------------------------------------------------------------
-class CRLEstimator(BaseEstimator):
+class CRLEstimator(BaseEstimator, ABC):
     """Base class of CRL estimators: ``fit(environments)``, ``transform``, ``adjacency_``, ``order_``, ``graph_``.
 
     Subclasses implement ``_fit(envs, score_differences, targets)`` and set ``adjacency_`` (int8 n x n,
@@ -288,8 +289,9 @@ class CRLEstimator(BaseEstimator):
         self.latent_names_ = [f"Z{i}" for i in range(self.n_latents_)]
         return self
 
-    def _fit(self, envs, score_differences, targets):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _fit(self, envs, score_differences, targets):
+        """Learn from the validated environments; set ``encoder_``, ``adjacency_`` and ``order_``."""
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "adjacency_"):

@@ -147,7 +147,7 @@ class LinearScoreCRL(CRLEstimator):
         if soft is not None:
             self.soft_adjacency_ = soft.astype(np.int8)
         self.encoder_ = H @ self.B_.T  # (n, d)
-        self.mixing_ = self.B_ @ np.linalg.inv(H)  # (d, n)
+        self.mixing_ = np.linalg.solve(H.T, self.B_.T).T  # (d, n) = B H^{-1}
         self.adjacency_ = A.astype(np.int8)
         self.order_ = [int(v) for v in order]
 

@@ -81,7 +81,7 @@ class LinearCausalDisentanglement(CRLEstimator):
             order = [perm[m] for m in order]
         H = H @ Wh  # back from whitened to reduced coordinates
         self.encoder_ = H @ B.T
-        self.mixing_ = B @ np.linalg.inv(H)
+        self.mixing_ = np.linalg.solve(H.T, B.T).T  # B H^{-1}
         self.adjacency_ = A
         self.order_ = [int(v) for v in order]
 

@@ -18,6 +18,8 @@ The structure follows pgmpy 1.x's order-based base class (``VarSort`` there is a
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 
 from scorecause.base import CausalEstimator
@@ -87,7 +89,7 @@ def leaf_loop(d: int, criterion, precedence=None, *, on_remove=None, bar=None) -
     return leaves[::-1]
 
 
-class OrderBasedEstimator(CausalEstimator):
+class OrderBasedEstimator(CausalEstimator, ABC):
     """Base class: ordering (subclass) -> candidates -> CAM pruning -> prior; bootstrap edge probabilities.
 
     Subclasses implement ``_order(X, precedence, rng, bar) -> list[int]`` (sources first) and may override
@@ -110,9 +112,22 @@ class OrderBasedEstimator(CausalEstimator):
     tags = {"additive_noise": True, "gaussian_noise": False, "linear": False, "causal_sufficiency": True,
             "acyclic": True, "interventional": False}
 
+    def _set_common(self, prune, alpha, pns, n_splines, cam_backend, n_bootstrap, random_state, n_jobs, progress):
+        """Store the pipeline's common hyperparameters (called by every subclass's ``__init__``)."""
+        self.prune = prune
+        self.alpha = alpha
+        self.pns = pns
+        self.n_splines = n_splines
+        self.cam_backend = cam_backend
+        self.n_bootstrap = n_bootstrap
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.progress = progress
+
     # --- to implement -----------------------------------------------------------------------
+    @abstractmethod
     def _order(self, X: np.ndarray, precedence: np.ndarray, rng: np.random.Generator, bar) -> list[int]:
-        raise NotImplementedError  # pragma: no cover
+        """The causal order of the columns of ``X`` (sources first), respecting ``precedence``."""
 
     def _candidates(self, X: np.ndarray, order: list[int], rng: np.random.Generator):
         return None

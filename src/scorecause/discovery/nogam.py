@@ -27,9 +27,8 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from scorecause.discovery.base import leaf_loop
+from scorecause.discovery.base import OrderBasedEstimator, leaf_loop
 from scorecause.discovery.score import SteinState
-from scorecause.discovery.sort import _CommonInit
 
 __all__ = ["NoGAM", "krr_loo", "spline_loo"]
 
@@ -121,7 +120,7 @@ def krr_loo(D2: np.ndarray, y: np.ndarray, *, gamma_grid=(1.0,), alphas=DEFAULT_
     return best
 
 
-class NoGAM(_CommonInit):
+class NoGAM(OrderBasedEstimator):
     """NoGAM: leaf = score best predicted by its own regression residual (any noise law); CAM pruning.
 
     Parameters

@@ -23,20 +23,7 @@ from scorecause.discovery.score import stein_leaf_order
 __all__ = ["VarSort", "ScoreSort"]
 
 
-class _CommonInit(OrderBasedEstimator):
-    def _set_common(self, prune, alpha, pns, n_splines, cam_backend, n_bootstrap, random_state, n_jobs, progress):
-        self.prune = prune
-        self.alpha = alpha
-        self.pns = pns
-        self.n_splines = n_splines
-        self.cam_backend = cam_backend
-        self.n_bootstrap = n_bootstrap
-        self.random_state = random_state
-        self.n_jobs = n_jobs
-        self.progress = progress
-
-
-class VarSort(_CommonInit):
+class VarSort(OrderBasedEstimator):
     """VarSort: order by increasing marginal variance, then CAM pruning (a shortcut baseline).
 
     Parameters
@@ -69,7 +56,7 @@ class VarSort(_CommonInit):
         return leaf_loop(X.shape[1], lambda rem: -var[rem], precedence, bar=bar)  # leaf = largest variance
 
 
-class ScoreSort(_CommonInit):
+class ScoreSort(OrderBasedEstimator):
     """ScoreSort: leaf = smallest variance of the Stein score, iterated; then CAM pruning (shortcut baseline).
 
     Parameters

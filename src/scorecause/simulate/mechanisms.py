@@ -28,6 +28,7 @@ Every random draw uses the ``numpy.random.Generator`` passed in.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 
 import numpy as np
 from scipy.linalg import cholesky, solve_triangular
@@ -53,7 +54,7 @@ def signed_uniform(low: float, high: float, size, rng: np.random.Generator) -> n
     return np.where(rng.random(size) < 0.5, -mag, mag)
 
 
-class Mechanism:
+class Mechanism(ABC):
     """Base class. Subclasses implement ``__call__``, ``grad`` and ``hess_diag`` on ``P`` (n, k)."""
 
     kind = "mechanism"
@@ -63,20 +64,27 @@ class Mechanism:
         self.params = dict(params or {})
 
     def bind(self, P: np.ndarray, rng: np.random.Generator) -> None:
-        """Called by the SCM with the first parent sample before evaluation (data-dependent mechanisms)."""
+        """Called by the SCM with the first parent sample before evaluation (data-dependent mechanisms).
+
+        Nothing to do for mechanisms that do not depend on the data (the default).
+        """
+        return None
 
     def resample(self, rng: np.random.Generator) -> Mechanism:
         """A fresh mechanism of the same family and parameters (a soft intervention)."""
         return make_mechanism(self.kind, self.n_parents, rng, **self.params)
 
-    def __call__(self, P):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def __call__(self, P):
+        """f(P), shape (n,) for parents ``P`` (n, k)."""
 
-    def grad(self, P):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def grad(self, P):
+        """df / dp_k, shape (n, k)."""
 
-    def hess_diag(self, P):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def hess_diag(self, P):
+        """d^2 f / dp_k^2, shape (n, k)."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(n_parents={self.n_parents})"

@@ -30,6 +30,7 @@ features). :class:`PointMass` and :class:`SignedUniform` are value distributions
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 
 import numpy as np
 
@@ -39,10 +40,12 @@ _EULER_GAMMA = 0.5772156649015329
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
-class Noise:
+class Noise(ABC):
     """Base class: a zero-location noise distribution with scale ``scale`` (> 0).
 
-    Subclasses implement ``_standard(n, rng)`` and the three ``std_*`` methods on ``u = e / scale``.
+    Subclasses implement ``sample(n, rng)`` and ``std_log_prob`` (plus ``std_dlog`` / ``std_d2log`` when the
+    density is differentiable) on ``u = e / scale``. Families of the form ``scale * u`` derive from
+    :class:`ScaledNoise` and implement ``_standard(n, rng)`` instead of ``sample``.
     """
 
     name = "noise"
@@ -56,12 +59,9 @@ class Noise:
         self.scale = scale
 
     # --- sampling -----------------------------------------------------------------------------
+    @abstractmethod
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Draw ``n`` values ``scale * u`` (``u`` standard), shape (n,)."""
-        return self.scale * self._standard(n, rng)
-
-    def _standard(self, n, rng):  # pragma: no cover - abstract
-        raise NotImplementedError
+        """Draw ``n`` values, shape (n,)."""
 
     # --- densities ----------------------------------------------------------------------------
     def log_prob(self, e) -> np.ndarray:
@@ -77,8 +77,9 @@ class Noise:
         """d^2/de^2 log p(e), elementwise."""
         return self.std_d2log(np.asarray(e, dtype=np.float64) / self.scale) / self.scale**2
 
-    def std_log_prob(self, u):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def std_log_prob(self, u):
+        """log p0(u) of the standard (scale 1) member of the family, elementwise."""
 
     def std_dlog(self, u):
         raise ConfigError(
@@ -98,7 +99,19 @@ class Noise:
         return f"{type(self).__name__}(scale={self.scale:.4g})"
 
 
-class Gaussian(Noise):
+class ScaledNoise(Noise):
+    """A family ``e = scale * u`` with ``u`` drawn from a fixed standard density (subclasses: ``_standard``)."""
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Draw ``n`` values ``scale * u`` (``u`` standard), shape (n,)."""
+        return self.scale * self._standard(n, rng)
+
+    @abstractmethod
+    def _standard(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Draw ``n`` standard values ``u``, shape (n,)."""
+
+
+class Gaussian(ScaledNoise):
     """N(0, scale^2): log p0 = -u^2/2 - log sqrt(2 pi); d log p0 = -u; d^2 log p0 = -1."""
 
     name = "gaussian"
@@ -116,7 +129,7 @@ class Gaussian(Noise):
         return -np.ones_like(u)
 
 
-class Laplace(Noise):
+class Laplace(ScaledNoise):
     """Laplace(0, scale): log p0 = -|u| - log 2; d log p0 = -sign(u); d^2 log p0 = 0 (for u != 0)."""
 
     name = "laplace"
@@ -134,7 +147,7 @@ class Laplace(Noise):
         return np.zeros_like(u)
 
 
-class Cauchy(Noise):
+class Cauchy(ScaledNoise):
     """Cauchy(0, scale): log p0 = -log pi - log(1 + u^2); d = -2u/(1+u^2); d^2 = -2(1-u^2)/(1+u^2)^2."""
 
     name = "cauchy"
@@ -152,7 +165,7 @@ class Cauchy(Noise):
         return -2.0 * (1.0 - u**2) / (1.0 + u**2) ** 2
 
 
-class Gumbel(Noise):
+class Gumbel(ScaledNoise):
     """Gumbel (maximum) shifted to mean 0: ``u = g - gamma``, ``g ~ Gumbel(0, 1)``.
 
     log p0(u) = -(v + exp(-v)) with v = u + gamma; d = exp(-v) - 1; d^2 = -exp(-v).
@@ -174,7 +187,7 @@ class Gumbel(Noise):
         return -np.exp(-(u + _EULER_GAMMA))
 
 
-class Uniform(Noise):
+class Uniform(ScaledNoise):
     """U(-scale, scale). Its log-density is not differentiable at the edges: analytic scores raise."""
 
     name = "uniform"

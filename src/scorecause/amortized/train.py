@@ -56,6 +56,8 @@ class TrainConfig:
     log_every, ckpt_every : logging and checkpoint frequency
     workers : data worker processes (0 = in the main process); threads : torch threads for the model
     seed : root seed for data, initialisation and dropout
+    init_from : warm start: initial model weights from a shipped name, weight file or checkpoint (the
+        optimiser, schedule and dual variable start fresh); the model config must match that file's
     """
 
     presets: list = field(default_factory=lambda: ["avici-linear"])
@@ -85,6 +87,7 @@ class TrainConfig:
     threads: int = 1
     seed: int = 0
     device: str = "cpu"
+    init_from: str | None = None
 
 
 def load_config(path) -> tuple[ModelConfig, TrainConfig]:
@@ -260,6 +263,20 @@ def export_weights(checkpoint, out, *, extra: dict | None = None) -> str:
     return hashlib.sha256(Path(out).read_bytes()).hexdigest()
 
 
+def _warm_start(model: AVICIModel, model_cfg: ModelConfig, source: str) -> None:
+    """Copy the weights of ``source`` (shipped name, weight file or checkpoint) into ``model``."""
+    from scorecause.amortized.estimator import load_weights
+
+    init = load_weights(source)
+    theirs = {k: v for k, v in init.cfg.to_dict().items() if k != "dropout"}
+    ours = {k: v for k, v in model_cfg.to_dict().items() if k != "dropout"}
+    if theirs != ours:
+        diff = {k: (ours[k], theirs[k]) for k in ours if ours[k] != theirs.get(k)}
+        raise ConfigError(f"init_from {source!r}: model config differs (ours, theirs): {diff}; "
+                          "use the same model: section as the run that produced it")
+    model.load_state_dict(init.state_dict())
+
+
 def _trim_log(log_path: Path, step: int) -> None:
     """Drop log lines written after the checkpoint at ``step`` (they are redone after a resume)."""
     if not log_path.exists():
@@ -302,8 +319,11 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, out_dir, *, resume: bool = F
         state = TrainState(**{k: v for k, v in blob["state"].items() if k in TrainState.__dataclass_fields__})
         gen.set_state(blob["rng"])
         _trim_log(log_path, state.step)
-    elif log_path.exists():
-        log_path.unlink()
+    else:
+        if log_path.exists():
+            log_path.unlink()
+        if cfg.init_from:
+            _warm_start(model, model_cfg, cfg.init_from)
     atomic_write_text(out_dir / "config.json",
                       json.dumps({"model": model_cfg.to_dict(), "train": asdict(cfg)}, indent=2))
 

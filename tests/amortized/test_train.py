@@ -104,6 +104,11 @@ def test_init_from_starts_at_the_given_weights(standin, tiny_cfg, tmp_path):
     for k, v in first.items():
         assert torch.allclose(v, second["model"][k], atol=1e-6), k
     assert second["train_config"]["init_from"] == str(tmp_path / "a" / "last.pt")
+    warm = second["state"]["warm_start"]                       # provenance of the first phase
+    assert warm["step"] == 3 and warm["train_config"]["steps"] == 3
+    sha = T.export_weights(tmp_path / "b" / "last.pt", tmp_path / "b.pt")
+    info = torch.load(tmp_path / "b.pt", weights_only=True)["info"]
+    assert info["warm_start"]["sha256"] == warm["sha256"] and len(sha) == 64
 
 
 def test_init_from_with_another_model_size_is_refused(standin, tiny_cfg, tmp_path):

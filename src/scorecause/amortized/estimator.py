@@ -32,12 +32,8 @@ def sha256_file(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def load_weights(model: str | Path = "linear", *, device: str = "cpu", verify: bool = True) -> AVICIModel:
-    """Load a shipped model (``"linear"``, ``"rff"``) or a weight file / training checkpoint at a path.
-
-    Files are read with ``torch.load(..., weights_only=True)`` (no pickled code). A shipped file's sha256 is
-    checked against ``weights/manifest.json`` when ``verify``. Returns the model in eval mode on ``device``.
-    """
+def weights_path(model: str | Path = "linear", *, verify: bool = True) -> Path:
+    """The file of a shipped model name (sha256 checked against the manifest when ``verify``) or a path."""
     name = str(model)
     if name in SHIPPED:
         entry = read_manifest().get(name)
@@ -52,6 +48,17 @@ def load_weights(model: str | Path = "linear", *, device: str = "cpu", verify: b
         path = Path(name)
         if not path.exists():
             raise ConfigError(f"AVICI model {name!r} is neither a shipped model {SHIPPED} nor an existing file")
+    return path
+
+
+def load_weights(model: str | Path = "linear", *, device: str = "cpu", verify: bool = True) -> AVICIModel:
+    """Load a shipped model (``"linear"``, ``"rff"``) or a weight file / training checkpoint at a path.
+
+    Files are read with ``torch.load(..., weights_only=True)`` (no pickled code). A shipped file's sha256 is
+    checked against ``weights/manifest.json`` when ``verify`` (:func:`weights_path`). Returns the model in
+    eval mode on ``device``.
+    """
+    path = weights_path(model, verify=verify)
     blob = torch.load(path, map_location="cpu", weights_only=True)
     if "state_dict" in blob:                                 # exported weight file
         state, config = blob["state_dict"], blob["config"]

@@ -230,6 +230,7 @@ class TrainState:
     lam: float = 0.0
     penalty_avg: float = 0.0
     wall: float = 0.0
+    warm_start: dict | None = None     # training record of the init_from weights (provenance)
 
 
 def _resolve_device(device: str) -> torch.device:
@@ -252,19 +253,25 @@ def save_checkpoint(path, model, opt, sched, state: TrainState, gen: torch.Gener
 
 def export_weights(checkpoint, out, *, extra: dict | None = None) -> str:
     """Write the shippable weight file ``{"state_dict", "config", "info"}`` from a checkpoint; returns sha256."""
-    import hashlib
-
     blob = torch.load(checkpoint, map_location="cpu", weights_only=True)
     info = {"step": blob["state"]["step"], "wall_s": round(blob["state"]["wall"], 1),
             "train_config": blob["train_config"], **(extra or {})}
+    if blob["state"].get("warm_start"):
+        info["warm_start"] = blob["state"]["warm_start"]
     payload = {"state_dict": blob["model"], "config": blob["model_config"], "info": info}
     with atomic_path(out) as tmp:
         torch.save(payload, tmp)
-    return hashlib.sha256(Path(out).read_bytes()).hexdigest()
+    from scorecause.amortized.estimator import sha256_file
+
+    return sha256_file(out)
 
 
-def _warm_start(model: AVICIModel, model_cfg: ModelConfig, source: str) -> None:
-    """Copy the weights of ``source`` (shipped name, weight file or checkpoint) into ``model``."""
+def _warm_start(model: AVICIModel, model_cfg: ModelConfig, source: str) -> dict:
+    """Copy the weights of ``source`` (shipped name, weight file or checkpoint) into ``model``.
+
+    Returns the training record of ``source`` (step, wall time, train config, its own warm start), kept in
+    the new run's checkpoints and exported weights so a shipped file names every phase that made it.
+    """
     from scorecause.amortized.estimator import load_weights
 
     init = load_weights(source)
@@ -275,6 +282,23 @@ def _warm_start(model: AVICIModel, model_cfg: ModelConfig, source: str) -> None:
         raise ConfigError(f"init_from {source!r}: model config differs (ours, theirs): {diff}; "
                           "use the same model: section as the run that produced it")
     model.load_state_dict(init.state_dict())
+    return training_record(source)
+
+
+def training_record(source) -> dict:
+    """Provenance of a weight file or checkpoint: source, sha256, step, wall time, train config, warm start."""
+    from scorecause.amortized.estimator import sha256_file, weights_path
+
+    path = weights_path(source)
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    if "info" in blob:                                       # exported weight file
+        record = dict(blob["info"])
+    else:                                                    # training checkpoint
+        st = blob["state"]
+        record = {"step": st["step"], "wall_s": round(st["wall"], 1), "train_config": blob["train_config"]}
+        if st.get("warm_start"):
+            record["warm_start"] = st["warm_start"]
+    return {"source": str(source), "sha256": sha256_file(path), **record}
 
 
 def _trim_log(log_path: Path, step: int) -> None:
@@ -323,7 +347,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, out_dir, *, resume: bool = F
         if log_path.exists():
             log_path.unlink()
         if cfg.init_from:
-            _warm_start(model, model_cfg, cfg.init_from)
+            state.warm_start = _warm_start(model, model_cfg, cfg.init_from)
     atomic_write_text(out_dir / "config.json",
                       json.dumps({"model": model_cfg.to_dict(), "train": asdict(cfg)}, indent=2))
 

@@ -252,26 +252,41 @@ def _compare_note() -> list[str]:
     names = list(dict.fromkeys(r["weights"] for r in c["summary"]))
     out = [f"Weights compared on the same data sets (LINEAR {c['dist']}-distribution, d = {c['d']}; command "
            f"`python benchmarks/bench_amortized.py --compare {' '.join(names)} --compare-sets "
-           f"{c['summary'][0]['sets']} --threads 2`):", "",
+           f"{c['summary'][0]['sets']}`):", "",
            "| weights | variant | sets | AUROC | AUPRC | F1 |", "|---|---|---|---|---|---|"]
     out += [f"| `{r['weights']}` | {r['variant']} | {r['sets']} | {r['auroc']:.3f} | {r['auprc']:.3f} | "
             f"{r['f1']:.3f} |" for r in c["summary"]]
     return out + [""]
 
 
+def _phases(info: dict) -> list[dict]:
+    """The training phases of a shipped model, first to last (warm starts are chained in its record)."""
+    chain = [info]
+    while chain[-1].get("warm_start"):
+        chain.append(chain[-1]["warm_start"])
+    return chain[::-1]
+
+
+def _data_sets(cfg: dict, steps: int) -> float:
+    """Expected simulated data sets in ``steps`` steps: ``max(min_batch, batch_cells // d)`` per step."""
+    per_step = np.mean([max(cfg.get("min_batch", 4), cfg["batch_cells"] // d) for d in cfg["d_values"]])
+    return steps * per_step
+
+
 def _training_note() -> str:
-    """One sentence on how long the shipped models were trained (read from the weights manifest)."""
+    """How long the shipped models were trained (read from the weights manifest, all phases)."""
     from scorecause.amortized.estimator import read_manifest
 
     parts = []
     for name, entry in read_manifest().items():
-        info = entry["training"]
-        parts.append(f"`{name}` {info['step']} steps in {info['wall_s'] / 3600:.1f} wall-clock hours on a "
-                     f"shared 2-core machine")
-    return ("The shipped models are badly under-trained (" + ", ".join(parts) + "; a step is 4-32 simulated "
-            "data sets, so about 10^4 data sets vs about 2 x 10^7 in the paper): on observational data they are "
-            "near chance, with interventional rows clearly informative; their probabilities rarely exceed 0.5, "
-            "hence F1 near 0. See docs/amortized.md.")
+        phases = _phases(entry["training"])
+        steps = sum(p["step"] for p in phases)
+        hours = sum(p["wall_s"] for p in phases) / 3600
+        sets = sum(_data_sets(p["train_config"], p["step"]) for p in phases)
+        parts.append(f"`{name}` {steps} steps in {len(phases)} phase(s), {hours:.1f} wall-clock hours on "
+                     f"2 CPU cores, about {sets / 1000:.0f}k simulated data sets")
+    return ("Training budget of the shipped models (" + "; ".join(parts) + "), against about 2 x 10^7 data "
+            "sets in the paper (300k steps of about 64 on 8 GPUs). See docs/amortized.md.")
 
 
 def render() -> None:
@@ -290,11 +305,14 @@ def render() -> None:
              "true order (oracle expansion, as the paper).", "",
              "Command: `python benchmarks/bench_amortized.py --datasets 3 && python benchmarks/bench_amortized.py "
              "--timing && python benchmarks/bench_amortized.py --render` (baselines stopped at the time budget, "
-             "so some cells have fewer sets). *seconds* of AVICI include loading the weights. After `linear` was "
-             "trained on to 1550 steps, its rows were re-run alone (baseline rows and the timing table, same "
-             "architecture, kept): delete the `avici-linear` lines of `benchmarks/results/amortized.jsonl`, then "
-             "`python benchmarks/bench_amortized.py --datasets 3 --domains linear --skip pc ges directlingam das "
-             "gies --threads 2 && python benchmarks/bench_amortized.py --render`.", ""]
+             "so some cells have fewer sets). *seconds* of AVICI include loading the weights. When a model is "
+             "re-trained (same architecture), only its rows are re-run; baseline rows and the timing table are "
+             "kept: delete the `avici-<domain>` lines of `benchmarks/results/amortized.jsonl`, then "
+             "`python benchmarks/bench_amortized.py --datasets 3 --domains <domain> --skip pc ges directlingam "
+             "das gies --threads 1 && python benchmarks/bench_amortized.py --render`. The target cell (LINEAR "
+             "in-distribution, d = 20) has 10 data sets for AVICI, PC and GES: `python "
+             "benchmarks/bench_amortized.py --datasets 10 --domains linear --dists in --d 20 --skip das gies "
+             "directlingam --threads 1`.", ""]
     lines += _compare_note()
     lines += _targets(ok)
     for domain in DOMAINS:

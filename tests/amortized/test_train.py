@@ -141,7 +141,7 @@ def test_shipped_configs_parse():
 
     import scorecause.amortized as A
 
-    for name in ("linear", "linear-continue", "rff"):
+    for name in ("linear", "linear-continue", "rff", "rff-continue"):
         model, cfg = T.load_config(Path(A.__file__).parent / "configs" / f"{name}.yaml")
         assert model.dim > 0 and cfg.steps > 0 and cfg.presets == [f"avici-{name.split('-')[0]}"]
 

@@ -144,11 +144,27 @@ def accuracy(n_datasets: int, domains, dists, ds_values, skip: set) -> None:
                             print(json.dumps({kk: v for kk, v in rec.items() if kk != "probs"}), flush=True)
 
 
+YARDSTICKS = ("|correlation|", "|partial correlation|")
+
+
+def yardsticks(X: np.ndarray) -> dict[str, np.ndarray]:
+    """Symmetric edge scores ``[d, d]`` without learning: absolute correlation and partial correlation."""
+    C = np.corrcoef(X, rowvar=False)                                   # [d, d]
+    K = np.linalg.inv(C)                                               # precision of the standardised data
+    partial = -K / np.sqrt(np.outer(np.diag(K), np.diag(K)))
+    out = dict(zip(YARDSTICKS, (np.abs(C), np.abs(partial))))
+    for S in out.values():
+        np.fill_diagonal(S, 0.0)
+    return out
+
+
 def compare(weights: list[str], n_sets: int, domain: str = "linear", dist: str = "in", d: int = 20) -> None:
     """AUROC / AUPRC / F1 of several AVICI weight files (shipped name or path) on the same data sets.
 
     Data sets ``k = 0 .. n_sets - 1`` of the accuracy grid's cell ``(domain, dist, d)``, both variants; the
     means go to ``benchmarks/results/amortized_compare.json`` (used to decide whether new weights ship).
+    Two untrained yardsticks are scored on the same sets: ``|correlation|`` and ``|partial correlation|``
+    (from the inverse covariance) of the standardised rows as symmetric edge scores (no F1: no threshold).
     """
     from scorecause import metrics
     from scorecause.amortized import AVICI
@@ -163,8 +179,11 @@ def compare(weights: list[str], n_sets: int, domain: str = "linear", dist: str =
                 f1 = metrics.precision_recall_f1(ds.truth, (P > 0.5).astype(np.int8))["f1"]
                 rows.append({"weights": w, "variant": variant, "k": k, "auroc": metrics.auroc(ds.truth, P),
                              "auprc": metrics.auprc(ds.truth, P), "f1": f1})
+            for name, S in yardsticks(X).items():
+                rows.append({"weights": name, "variant": variant, "k": k, "auroc": metrics.auroc(ds.truth, S),
+                             "auprc": metrics.auprc(ds.truth, S), "f1": math.nan})
     summary = []
-    for w in weights:
+    for w in [*weights, *YARDSTICKS]:
         for variant in ("obs", "int"):
             sel = [r for r in rows if r["weights"] == w and r["variant"] == variant]
             summary.append({"weights": w, "variant": variant, "sets": len(sel),
@@ -255,7 +274,7 @@ def _compare_note() -> list[str]:
            f"{c['summary'][0]['sets']}`):", "",
            "| weights | variant | sets | AUROC | AUPRC | F1 |", "|---|---|---|---|---|---|"]
     out += [f"| `{r['weights']}` | {r['variant']} | {r['sets']} | {r['auroc']:.3f} | {r['auprc']:.3f} | "
-            f"{r['f1']:.3f} |" for r in c["summary"]]
+            f"{_fmt(r['f1'], 3)} |" for r in c["summary"]]
     return out + [""]
 
 

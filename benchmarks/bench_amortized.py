@@ -286,10 +286,12 @@ def _phases(info: dict) -> list[dict]:
     return chain[::-1]
 
 
-def _data_sets(cfg: dict, steps: int) -> float:
-    """Expected simulated data sets in ``steps`` steps: ``max(min_batch, batch_cells // d)`` per step."""
-    per_step = np.mean([max(cfg.get("min_batch", 4), cfg["batch_cells"] // d) for d in cfg["d_values"]])
-    return steps * per_step
+def _data_sets(train_config: dict, steps: int) -> float:
+    """Expected simulated data sets in ``steps`` steps (one d per step, drawn uniformly from ``d_values``)."""
+    from scorecause.amortized.train import TrainConfig
+
+    cfg = TrainConfig(**train_config)
+    return steps * np.mean([cfg.batch_size(d) for d in cfg.d_values])
 
 
 def _training_note() -> str:

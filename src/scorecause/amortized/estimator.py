@@ -60,13 +60,18 @@ def load_weights(model: str | Path = "linear", *, device: str = "cpu", verify: b
     """
     path = weights_path(model, verify=verify)
     blob = torch.load(path, map_location="cpu", weights_only=True)
+    return model_from_blob(blob, path).to(_device(device))
+
+
+def model_from_blob(blob: dict, path) -> AVICIModel:
+    """The model stored in a loaded weight file (``state_dict``/``config``) or checkpoint (``model``/...)."""
     if "state_dict" in blob:                                 # exported weight file
         state, config = blob["state_dict"], blob["config"]
     elif "model" in blob and "model_config" in blob:         # training checkpoint (last.pt)
         state, config = blob["model"], blob["model_config"]
     else:
         raise ConfigError(f"{path} is not an AVICI weight file or training checkpoint (keys {sorted(blob)})")
-    return load_model(state, config).to(_device(device))
+    return load_model(state, config)
 
 
 def _device(device: str) -> torch.device:

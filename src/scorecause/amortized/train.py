@@ -89,6 +89,10 @@ class TrainConfig:
     device: str = "cpu"
     init_from: str | None = None
 
+    def batch_size(self, d: int) -> int:
+        """Data sets per step with ``d`` variables: ``max(min_batch, batch_cells // d)``."""
+        return max(self.min_batch, self.batch_cells // d)
+
 
 def load_config(path) -> tuple[ModelConfig, TrainConfig]:
     """Read a YAML file with ``model:`` and ``train:`` sections; unknown keys raise ConfigError."""
@@ -146,7 +150,7 @@ def make_batch(cfg: TrainConfig, step: int) -> tuple[torch.Tensor, torch.Tensor]
     """The batch of training step ``step``: ``x [B, n, d, 2]``, ``G [B, d, d]``; a pure function of (seed, step)."""
     rng = np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(step,)))
     d = int(rng.choice(cfg.d_values))
-    B = max(cfg.min_batch, cfg.batch_cells // d)
+    B = cfg.batch_size(d)
     xs, gs = [], []
     for _ in range(B):
         preset = str(cfg.presets[rng.integers(len(cfg.presets))])
@@ -251,18 +255,24 @@ def save_checkpoint(path, model, opt, sched, state: TrainState, gen: torch.Gener
         torch.save(blob, tmp)
 
 
+def _checkpoint_info(blob: dict) -> dict:
+    """Training record of a loaded checkpoint: step, wall time, train config and its warm start (if any)."""
+    st = blob["state"]
+    info = {"step": st["step"], "wall_s": round(st["wall"], 1), "train_config": blob["train_config"]}
+    if st.get("warm_start"):
+        info["warm_start"] = st["warm_start"]
+    return info
+
+
 def export_weights(checkpoint, out, *, extra: dict | None = None) -> str:
     """Write the shippable weight file ``{"state_dict", "config", "info"}`` from a checkpoint; returns sha256."""
+    from scorecause.amortized.estimator import sha256_file
+
     blob = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    info = {"step": blob["state"]["step"], "wall_s": round(blob["state"]["wall"], 1),
-            "train_config": blob["train_config"], **(extra or {})}
-    if blob["state"].get("warm_start"):
-        info["warm_start"] = blob["state"]["warm_start"]
+    info = {**_checkpoint_info(blob), **(extra or {})}
     payload = {"state_dict": blob["model"], "config": blob["model_config"], "info": info}
     with atomic_path(out) as tmp:
         torch.save(payload, tmp)
-    from scorecause.amortized.estimator import sha256_file
-
     return sha256_file(out)
 
 
@@ -272,9 +282,11 @@ def _warm_start(model: AVICIModel, model_cfg: ModelConfig, source: str) -> dict:
     Returns the training record of ``source`` (step, wall time, train config, its own warm start), kept in
     the new run's checkpoints and exported weights so a shipped file names every phase that made it.
     """
-    from scorecause.amortized.estimator import load_weights
+    from scorecause.amortized.estimator import model_from_blob, weights_path
 
-    init = load_weights(source)
+    path = weights_path(source)
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    init = model_from_blob(blob, path)
     theirs = {k: v for k, v in init.cfg.to_dict().items() if k != "dropout"}
     ours = {k: v for k, v in model_cfg.to_dict().items() if k != "dropout"}
     if theirs != ours:
@@ -282,23 +294,22 @@ def _warm_start(model: AVICIModel, model_cfg: ModelConfig, source: str) -> dict:
         raise ConfigError(f"init_from {source!r}: model config differs (ours, theirs): {diff}; "
                           "use the same model: section as the run that produced it")
     model.load_state_dict(init.state_dict())
-    return training_record(source)
+    return _record(source, path, blob)
 
 
 def training_record(source) -> dict:
     """Provenance of a weight file or checkpoint: source, sha256, step, wall time, train config, warm start."""
-    from scorecause.amortized.estimator import sha256_file, weights_path
+    from scorecause.amortized.estimator import weights_path
 
     path = weights_path(source)
-    blob = torch.load(path, map_location="cpu", weights_only=True)
-    if "info" in blob:                                       # exported weight file
-        record = dict(blob["info"])
-    else:                                                    # training checkpoint
-        st = blob["state"]
-        record = {"step": st["step"], "wall_s": round(st["wall"], 1), "train_config": blob["train_config"]}
-        if st.get("warm_start"):
-            record["warm_start"] = st["warm_start"]
-    return {"source": str(source), "sha256": sha256_file(path), **record}
+    return _record(source, path, torch.load(path, map_location="cpu", weights_only=True))
+
+
+def _record(source, path, blob: dict) -> dict:
+    from scorecause.amortized.estimator import sha256_file
+
+    info = dict(blob["info"]) if "info" in blob else _checkpoint_info(blob)
+    return {"source": str(source), "sha256": sha256_file(path), **info}
 
 
 def _trim_log(log_path: Path, step: int) -> None:

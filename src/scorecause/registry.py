@@ -20,6 +20,7 @@ _METHODS: dict[str, str] = {
     "varsort": "scorecause.discovery.sort:VarSort",
     # --- amortized ---
     "avici": "scorecause.amortized.estimator:AVICI",
+    "amortized": "scorecause.amortized.aggregator:Amortized",
     # --- crl ---
     "lscale": "scorecause.crl.lscale:LSCALE_I",
     "gscale": "scorecause.crl.gscale:GSCALE_I",

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from scorecause.amortized.aggregator import AggregatorConfig, build_model
 from scorecause.amortized.model import AVICIModel, ModelConfig, spectral_radius
 from scorecause.errors import ConfigError
 from scorecause.fileio import atomic_path, atomic_write_text
@@ -58,6 +59,10 @@ class TrainConfig:
     seed : root seed for data, initialisation and dropout
     init_from : warm start: initial model weights from a shipped name, weight file or checkpoint (the
         optimiser, schedule and dual variable start fresh); the model config must match that file's
+    n_min : aggregator only: rows per data set drawn uniformly from ``n_min..n`` (None: always ``n``)
+    pool_size : aggregator only: simulated training data sets whose features are computed once (in ``workers``
+        processes, cached under ``OUT/pool``) and sampled by every step
+    features : aggregator only: :class:`~scorecause.amortized.features.FeatureConfig` options
     """
 
     presets: list = field(default_factory=lambda: ["avici-linear"])
@@ -88,14 +93,21 @@ class TrainConfig:
     seed: int = 0
     device: str = "cpu"
     init_from: str | None = None
+    n_min: int | None = None
+    pool_size: int = 0
+    features: dict = field(default_factory=dict)
 
     def batch_size(self, d: int) -> int:
         """Data sets per step with ``d`` variables: ``max(min_batch, batch_cells // d)``."""
         return max(self.min_batch, self.batch_cells // d)
 
 
-def load_config(path) -> tuple[ModelConfig, TrainConfig]:
-    """Read a YAML file with ``model:`` and ``train:`` sections; unknown keys raise ConfigError."""
+def load_config(path) -> tuple[ModelConfig | AggregatorConfig, TrainConfig]:
+    """Read a YAML file with ``model:`` and ``train:`` sections; unknown keys raise ConfigError.
+
+    ``model: {kind: aggregator, ...}`` selects the statistics-fed :class:`~.aggregator.AggregatorModel`;
+    otherwise the raw-sample :class:`~.model.AVICIModel`.
+    """
     import yaml
 
     path = Path(path)
@@ -106,13 +118,27 @@ def load_config(path) -> tuple[ModelConfig, TrainConfig]:
     extra = set(spec) - {"model", "train", "name", "description"}
     if extra:
         raise ConfigError(f"{path}: unknown section(s) {sorted(extra)}; use 'model:' and 'train:'")
-    model = ModelConfig.from_dict(spec.get("model") or {})
+    model_spec = spec.get("model") or {}
+    try:
+        model = (AggregatorConfig.from_dict(model_spec) if model_spec.get("kind") == "aggregator"
+                 else ModelConfig.from_dict({k: v for k, v in model_spec.items() if k != "kind"}))
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     train_spec = spec.get("train") or {}
     unknown = set(train_spec) - set(TrainConfig.__dataclass_fields__)
     if unknown:
         raise ConfigError(f"{path}: unknown train option(s) {sorted(unknown)}; "
                           f"allowed: {sorted(TrainConfig.__dataclass_fields__)}")
-    return model, TrainConfig(**train_spec)
+    cfg = TrainConfig(**train_spec)
+    if isinstance(model, AggregatorConfig) and cfg.pool_size < 1:
+        raise ConfigError(f"{path}: the aggregator trains on a feature pool; set train.pool_size (e.g. 2000)")
+    from scorecause.amortized.features import FeatureConfig
+
+    bad = set(cfg.features) - set(FeatureConfig.__dataclass_fields__)
+    if bad:
+        raise ConfigError(f"{path}: unknown train.features option(s) {sorted(bad)}; "
+                          f"allowed: {sorted(FeatureConfig.__dataclass_fields__)}")
+    return model, cfg
 
 
 # --- data ------------------------------------------------------------------------------------------
@@ -199,6 +225,137 @@ def validation_sets(cfg: TrainConfig) -> list[tuple[str, int, torch.Tensor, torc
     return out
 
 
+# --- the aggregator's feature pool ----------------------------------------------------------------------
+POOL_SHARD = 25            # data sets per pool file
+_POOL_KEYS = ("seed", "presets", "d_values", "n", "n_min", "n_int", "p_obs_only", "features", "val_sets", "val_d")
+
+
+def feature_example(cfg: TrainConfig, preset: str, d: int, n_obs: int, n_int: int, rng: np.random.Generator):
+    """One aggregator training example: ``(Features, G [d, d] float32)`` from :func:`simulate` data."""
+    from scorecause.amortized.features import FeatureConfig, dataset_features
+    from scorecause.simulate import simulate
+
+    ds = simulate(preset, d=d, n=n_obs, rng=rng, n_interventional=n_int)
+    mask = ds.interventions if n_int else None
+    feats = dataset_features(ds.X, mask, config=FeatureConfig(**cfg.features), random_state=rng)
+    return feats, ds.truth.astype(np.float32)
+
+
+def pool_item(cfg: TrainConfig, k: int):
+    """Training data set ``k`` of the pool, a pure function of ``(seed, k)``: d, n, preset and interventions
+    drawn as in :func:`make_batch` (``n`` uniform in ``n_min..n`` when ``n_min`` is set)."""
+    rng = np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(7, k)))
+    d = int(rng.choice(cfg.d_values))
+    n = int(rng.integers(cfg.n_min, cfg.n + 1)) if cfg.n_min else int(cfg.n)
+    preset = str(cfg.presets[rng.integers(len(cfg.presets))])
+    n_int = 0 if rng.random() < cfg.p_obs_only else int(cfg.n_int)
+    return feature_example(cfg, preset, d, n, n_int, rng)
+
+
+def _val_items(cfg: TrainConfig, p_i: int, d: int):
+    """Held-out validation sets of (preset ``p_i``, ``d``): seed ``10**6 + seed``, alternately obs / + int."""
+    rng = np.random.default_rng(np.random.SeedSequence(10**6 + cfg.seed, spawn_key=(p_i, d)))
+    n = int(cfg.n)
+    return [feature_example(cfg, str(cfg.presets[p_i]), d, n, int(cfg.n_int) if k % 2 else 0, rng)
+            for k in range(cfg.val_sets)]
+
+
+def _write_items(path: Path, items) -> None:
+    arrays = {}
+    for k, (f, G) in enumerate(items):
+        arrays[f"pair{k}"], arrays[f"node{k}"], arrays[f"G{k}"] = f.pair, f.node, G
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def _read_items(path: Path) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    with np.load(path, allow_pickle=False) as z:
+        return [(z[f"pair{k}"], z[f"node{k}"], z[f"G{k}"]) for k in range(len(z.files) // 3)]
+
+
+def _pool_job(cfg: TrainConfig, path: Path, kind: str, index: int) -> None:
+    torch.set_num_threads(1)
+    if kind == "train":
+        items = [pool_item(cfg, k) for k in range(index, min(index + POOL_SHARD, cfg.pool_size))]
+    else:
+        p_i, d = divmod(index, 10**4)
+        items = _val_items(cfg, p_i, d)
+    _write_items(path, items)
+
+
+def build_pool(cfg: TrainConfig, pool_dir, *, progress: bool = True) -> None:
+    """Compute (or complete) the feature pool under ``pool_dir`` in ``cfg.workers`` processes.
+
+    Files: ``train-<first index>.npz`` (``POOL_SHARD`` data sets each), ``val-<preset>-<d>.npz`` and
+    ``pool.json`` (the settings that define the items; a pool built with other settings is refused).
+    Existing files are kept, so an interrupted build resumes; the items do not depend on the worker count.
+    """
+    from joblib import Parallel, delayed
+
+    pool_dir = Path(pool_dir)
+    pool_dir.mkdir(parents=True, exist_ok=True)
+    spec = {k: getattr(cfg, k) for k in _POOL_KEYS}
+    meta = pool_dir / "pool.json"
+    if meta.exists() and json.loads(meta.read_text()) != json.loads(json.dumps(spec)):
+        raise ConfigError(f"{pool_dir} holds a feature pool built with other settings; use a new --out folder")
+    atomic_write_text(meta, json.dumps(spec, indent=1))
+    jobs = [(pool_dir / f"train-{i:06d}.npz", "train", i) for i in range(0, cfg.pool_size, POOL_SHARD)]
+    if cfg.val_every > 0:
+        jobs += [(pool_dir / f"val-{p_i}-{d}.npz", "val", p_i * 10**4 + d)
+                 for p_i in range(len(cfg.presets)) for d in cfg.val_d]
+    todo = [j for j in jobs if not j[0].exists()]
+    if not todo:
+        return
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc="feature pool", unit="file")
+    run = Parallel(n_jobs=max(1, cfg.workers), return_as="generator_unordered")
+    for _ in run(delayed(_pool_job)(cfg, path, kind, index) for path, kind, index in todo):
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+
+
+class FeaturePool:
+    """The training pool in memory, grouped by d; batch of step ``t`` is a pure function of ``(seed, t)``."""
+
+    def __init__(self, cfg: TrainConfig, pool_dir):
+        self.cfg = cfg
+        items = []
+        for i in range(0, cfg.pool_size, POOL_SHARD):
+            items += _read_items(Path(pool_dir) / f"train-{i:06d}.npz")
+        by_d: dict[int, list] = {}
+        for pair, node, G in items:
+            by_d.setdefault(G.shape[0], []).append((pair, node, G))
+        self.ds = sorted(by_d)
+        self.groups = {d: tuple(torch.from_numpy(np.stack(a)) for a in zip(*by_d[d])) for d in self.ds}
+        counts = np.array([len(by_d[d]) for d in self.ds], dtype=float)
+        self.p_d = counts / counts.sum()
+        self.val = []
+        for p_i, preset in enumerate(cfg.presets):
+            for d in cfg.val_d if cfg.val_every > 0 else []:
+                pair, node, G = (torch.from_numpy(np.stack(a))
+                                 for a in zip(*_read_items(Path(pool_dir) / f"val-{p_i}-{d}.npz")))
+                self.val.append((preset, d, (pair, node), G))
+
+    def batch(self, step: int):
+        """``((pair [B, d, d, c], node [B, d, c']), G [B, d, d])`` for training step ``step``."""
+        rng = np.random.default_rng(np.random.SeedSequence(self.cfg.seed, spawn_key=(step,)))
+        d = int(rng.choice(self.ds, p=self.p_d))
+        pair, node, G = self.groups[d]
+        B = self.cfg.batch_size(d)
+        idx = torch.from_numpy(rng.choice(len(G), size=B, replace=len(G) < B))
+        return (pair[idx], node[idx]), G[idx]
+
+    def stream(self, start: int, stop: int):
+        for step in range(start, stop):
+            inputs, G = self.batch(step)
+            yield step, inputs, G
+
+
 def average_precision(G: np.ndarray, P: np.ndarray) -> float:
     """AUPRC (average precision) over the off-diagonal entries of a batch ``G, P: [B, d, d]``, pooled."""
     from sklearn.metrics import average_precision_score
@@ -282,19 +439,29 @@ def _warm_start(model: AVICIModel, model_cfg: ModelConfig, source: str) -> dict:
     Returns the training record of ``source`` (step, wall time, train config, its own warm start), kept in
     the new run's checkpoints and exported weights so a shipped file names every phase that made it.
     """
-    from scorecause.amortized.estimator import model_from_blob, weights_path
-
-    path = weights_path(source)
+    path = _source_path(source, model_cfg)
     blob = torch.load(path, map_location="cpu", weights_only=True)
-    init = model_from_blob(blob, path)
-    theirs = {k: v for k, v in init.cfg.to_dict().items() if k != "dropout"}
+    state, config = (blob["state_dict"], blob["config"]) if "state_dict" in blob else \
+        (blob["model"], blob["model_config"])
+    theirs = {k: v for k, v in config.items() if k != "dropout"}
     ours = {k: v for k, v in model_cfg.to_dict().items() if k != "dropout"}
     if theirs != ours:
         diff = {k: (ours[k], theirs[k]) for k in ours if ours[k] != theirs.get(k)}
         raise ConfigError(f"init_from {source!r}: model config differs (ours, theirs): {diff}; "
                           "use the same model: section as the run that produced it")
-    model.load_state_dict(init.state_dict())
+    model.load_state_dict(state)
     return _record(source, path, blob)
+
+
+def _source_path(source, model_cfg) -> Path:
+    """Weight file of a warm-start source: a shipped name of the same model family, or a path."""
+    if isinstance(model_cfg, AggregatorConfig):
+        from scorecause.amortized.aggregator import aggregator_weights_path
+
+        return aggregator_weights_path(source)
+    from scorecause.amortized.estimator import weights_path
+
+    return weights_path(source)
 
 
 def training_record(source) -> dict:
@@ -320,9 +487,11 @@ def _trim_log(log_path: Path, step: int) -> None:
     atomic_write_text(log_path, "".join(k + "\n" for k in keep))
 
 
-def train(model_cfg: ModelConfig, cfg: TrainConfig, out_dir, *, resume: bool = False,
+def train(model_cfg: ModelConfig | AggregatorConfig, cfg: TrainConfig, out_dir, *, resume: bool = False,
           progress: bool = True, stop_after: int | None = None) -> Path:
-    """Train an :class:`AVICIModel` and return the path of the final checkpoint ``out_dir/last.pt``.
+    """Train an :class:`AVICIModel` (raw rows, streamed simulator batches) or an
+    :class:`~.aggregator.AggregatorModel` (features of a pool of simulated data sets, built first in worker
+    processes under ``out_dir/pool``) and return the path of the final checkpoint ``out_dir/last.pt``.
 
     Parameters
     ----------
@@ -340,8 +509,9 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, out_dir, *, resume: bool = F
     gen = torch.Generator().manual_seed(cfg.seed)          # init, dropout and power-iteration draws
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
-        model = AVICIModel(model_cfg)
+        model = build_model(model_cfg.to_dict())
     model.to(device)
+    aggregator = isinstance(model_cfg, AggregatorConfig)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(cfg, s))
     state = TrainState()
@@ -362,11 +532,16 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, out_dir, *, resume: bool = F
     atomic_write_text(out_dir / "config.json",
                       json.dumps({"model": model_cfg.to_dict(), "train": asdict(cfg)}, indent=2))
 
-    val = validation_sets(cfg) if cfg.val_every > 0 else []
     stop = cfg.steps if stop_after is None else min(cfg.steps, stop_after)
-    loader = torch.utils.data.DataLoader(
-        SimulatedBatches(cfg, state.step, stop), batch_size=None, num_workers=cfg.workers,
-        prefetch_factor=2 if cfg.workers else None, persistent_workers=False)
+    if aggregator:
+        build_pool(cfg, out_dir / "pool", progress=progress)
+        pool = FeaturePool(cfg, out_dir / "pool")
+        val, loader = pool.val, pool.stream(state.step, stop)
+    else:
+        val = [(p, d, (x,), G) for p, d, x, G in validation_sets(cfg)] if cfg.val_every > 0 else []
+        loader = ((step, (x,), G) for step, x, G in torch.utils.data.DataLoader(
+            SimulatedBatches(cfg, state.step, stop), batch_size=None, num_workers=cfg.workers,
+            prefetch_factor=2 if cfg.workers else None, persistent_workers=False))
 
     bar = None
     if progress:
@@ -376,10 +551,10 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, out_dir, *, resume: bool = F
     t0 = time.time() - state.wall
     model.train()
     with open(log_path, "a") as log:
-        for step, x, G in loader:
+        for step, inputs, G in loader:
             assert step == state.step, (step, state.step)
-            x, G = x.to(device), G.to(device)
-            logits = model(x, gen)
+            inputs, G = tuple(t.to(device) for t in inputs), G.to(device)
+            logits = model(*inputs, generator=gen)
             bce = edge_bce(logits, G)
             rho = spectral_radius(torch.sigmoid(logits), iters=cfg.power_iters, generator=gen).mean()
             loss = bce + state.lam * rho
@@ -422,12 +597,12 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, out_dir, *, resume: bool = F
 
 
 @torch.no_grad()
-def validate(model: AVICIModel, val, device) -> dict:
-    """AUPRC per (preset, d) on the held-out sets, and their mean as ``val_auprc``."""
+def validate(model, val, device) -> dict:
+    """AUPRC per (preset, d) on the held-out sets ``(preset, d, inputs, G)``, and their mean as ``val_auprc``."""
     model.eval()
     out, scores = {}, []
-    for preset, d, x, G in val:
-        P = torch.sigmoid(model(x.to(device))).cpu().numpy()
+    for preset, d, inputs, G in val:
+        P = torch.sigmoid(model(*(t.to(device) for t in inputs))).cpu().numpy()
         ap = average_precision(G.numpy(), P)
         out[f"val_auprc/{preset}/d={d}"] = round(ap, 4)
         scores.append(ap)

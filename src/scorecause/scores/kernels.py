@@ -106,13 +106,13 @@ def sq_distances(X, Y=None):
 
     Parameters
     ----------
-    X : array (n, d)
+    X : array (n, d), or a torch tensor (..., n, d) holding a batch of sample sets
     Y : array (m, d), optional
         Defaults to ``X``; then the diagonal is exactly zero and the result exactly symmetric.
 
     Returns
     -------
-    D2 : array (n, m), same kind (NumPy/torch) as ``X``; entries clipped at 0.
+    D2 : array (n, m) (or (..., n, m)), same kind (NumPy/torch) as ``X``; entries clipped at 0.
 
     Examples
     --------
@@ -124,16 +124,16 @@ def sq_distances(X, Y=None):
     same = Y is None
     Yt = Xt if same else (Y if isinstance(Y, torch.Tensor) else torch.as_tensor(np.asarray(Y), dtype=Xt.dtype))
     Yt = Yt.to(device=Xt.device, dtype=Xt.dtype)
-    c = Xt.mean(0) if same else torch.cat([Xt, Yt]).mean(0)
+    c = Xt.mean(-2, keepdim=True) if same else torch.cat([Xt, Yt], dim=-2).mean(-2, keepdim=True)
     Xc, Yc = Xt - c, Yt - c
-    D2 = Xc @ Yc.T  # (n, m)
+    D2 = Xc @ Yc.mT  # (..., n, m)
     D2.mul_(-2.0)
-    D2.add_((Xc * Xc).sum(1)[:, None])
-    D2.add_((Yc * Yc).sum(1)[None, :])
+    D2.add_((Xc * Xc).sum(-1)[..., :, None])
+    D2.add_((Yc * Yc).sum(-1)[..., None, :])
     D2.clamp_(min=0.0)
     if same:
-        D2 = 0.5 * (D2 + D2.T)
-        D2.fill_diagonal_(0.0)
+        D2 = 0.5 * (D2 + D2.mT)
+        D2.diagonal(dim1=-2, dim2=-1).zero_()
     return _like(D2, X)
 
 
@@ -145,8 +145,8 @@ def downdate_sq_distances(D2, x, *, out=None):
 
     Parameters
     ----------
-    D2 : array (n, n)
-    x : array (n,)
+    D2 : array (n, n), or a tensor (..., n, n) for a batch
+    x : array (n,) (or (..., n))
         The removed column.
     out : array (n, n), optional
         Write the result here (pass ``out=D2`` to downdate in place).
@@ -154,8 +154,8 @@ def downdate_sq_distances(D2, x, *, out=None):
     is_t = isinstance(D2, torch.Tensor)
     D2t = D2 if is_t else torch.from_numpy(np.asarray(D2))
     xt = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x), dtype=D2t.dtype)
-    xt = xt.to(device=D2t.device, dtype=D2t.dtype).reshape(-1)
-    diff = xt[:, None] - xt[None, :]  # (n, n)
+    xt = xt.to(device=D2t.device, dtype=D2t.dtype).reshape(D2t.shape[:-1])
+    diff = xt[..., :, None] - xt[..., None, :]  # (..., n, n)
     diff.square_()
     if out is None:
         res = D2t - diff
@@ -176,19 +176,21 @@ def median_bandwidth(D2, *, min_bandwidth: float = MIN_BANDWIDTH) -> float:
 
     Parameters
     ----------
-    D2 : array (n, n) of squared distances (see :func:`sq_distances`).
+    D2 : array (n, n) of squared distances (see :func:`sq_distances`), or (..., n, n) for a batch.
 
     Returns
     -------
-    s : float
+    s : float, or a float64 ndarray (...) of one bandwidth per matrix of a batch
     """
-    k = (int(np.prod(D2.shape)) - 1) // 2  # 0-based rank of the lower median
+    lead = tuple(D2.shape[:-2])
+    k = (int(np.prod(D2.shape[-2:])) - 1) // 2  # 0-based rank of the lower median
     if isinstance(D2, torch.Tensor) and D2.device.type != "cpu":
-        med2 = torch.kthvalue(D2.reshape(-1), k + 1).values.item()
+        med2 = torch.kthvalue(D2.reshape(*lead, -1), k + 1, dim=-1).values.cpu().numpy()
     else:  # numpy's introselect is ~5-10x faster than torch.kthvalue on CPU
-        flat = (D2.detach().numpy() if isinstance(D2, torch.Tensor) else np.asarray(D2, dtype=np.float64)).reshape(-1)
-        med2 = float(np.partition(flat, k)[k])
-    return max(float(np.sqrt(max(med2, 0.0))), float(min_bandwidth))
+        arr = D2.detach().numpy() if isinstance(D2, torch.Tensor) else np.asarray(D2, dtype=np.float64)
+        med2 = np.partition(arr.reshape(*lead, -1), k, axis=-1)[..., k]
+    s = np.maximum(np.sqrt(np.maximum(med2, 0.0)), float(min_bandwidth))
+    return float(s) if not lead else s
 
 
 def rbf_kernel(D2, s: float, *, out=None):
@@ -196,8 +198,8 @@ def rbf_kernel(D2, s: float, *, out=None):
 
     Parameters
     ----------
-    D2 : array (n, m) of squared distances.
-    s : float, bandwidth.
+    D2 : array (n, m) of squared distances, or a tensor (..., n, m) for a batch.
+    s : float, bandwidth; or an array (...) of one bandwidth per matrix of a batch.
     out : tensor, optional; pass ``out=D2`` (a tensor) to overwrite the distances and save memory.
 
     Returns
@@ -205,6 +207,8 @@ def rbf_kernel(D2, s: float, *, out=None):
     K : array (n, m), same kind as ``D2``.
     """
     D2t = D2 if isinstance(D2, torch.Tensor) else torch.from_numpy(np.asarray(D2, dtype=np.float64))
+    if np.ndim(s):                                   # one bandwidth per matrix: broadcast over (n, m)
+        s = torch.as_tensor(np.asarray(s), dtype=D2t.dtype, device=D2t.device)[..., None, None]
     K = torch.mul(D2t, -0.5 / s**2, out=out) if out is not None else D2t * (-0.5 / s**2)
     K.exp_()
     K.mul_(1.0 / s)

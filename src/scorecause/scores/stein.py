@@ -100,10 +100,10 @@ class RidgeSolver:
         if method == "cholesky" or (method == "auto" and len(self.etas) <= 2):
             for eta in self.etas:
                 A = K.clone()
-                A.diagonal().add_(eta)
-                L, info = torch.linalg.cholesky_ex(A)
+                A.diagonal(dim1=-2, dim2=-1).add_(eta)
+                L, info = torch.linalg.cholesky_ex(A)                 # batched over leading axes
                 del A
-                if int(info) != 0:
+                if bool((info != 0).any()):
                     self._chol = {}
                     break
                 self._chol[eta] = L
@@ -117,7 +117,7 @@ class RidgeSolver:
         return "cholesky" if self._chol else "eigh"
 
     def solve(self, B: torch.Tensor, eta: float) -> torch.Tensor:
-        r"""Return :math:`(K+\eta I)^{-1} B` for ``B`` of shape (n,) or (n, m)."""
+        r"""Return :math:`(K+\eta I)^{-1} B` for ``B`` of shape (n,) or (n, m) (or (..., n, m) for a batch)."""
         eta = float(eta)
         vec = B.dim() == 1
         B2 = B[:, None] if vec else B
@@ -127,7 +127,7 @@ class RidgeSolver:
             out = torch.cholesky_solve(B2, self._chol[eta])
         else:
             lam, U = self._eig
-            out = U @ ((U.T @ B2) / (lam + eta)[:, None])
+            out = U @ ((U.mT @ B2) / (lam + eta)[..., :, None])
         return out[:, 0] if vec else out
 
 
@@ -135,10 +135,13 @@ class RidgeSolver:
 class SteinKernel:
     """Everything the Stein estimators share for one sample set (tensors on one device).
 
+    Every tensor may carry leading batch axes (``(..., n, d)``: many sample sets of the same shape at once,
+    e.g. the variable subsets of :mod:`scorecause.amortized.features`); then ``s`` is a tensor ``(...)``.
+
     Attributes
     ----------
     X : tensor (n, d), the samples, centred (all formulas are translation invariant).
-    s : float, bandwidth.
+    s : float (or tensor (...) for a batch), bandwidth.
     K : tensor (n, n), kernel :math:`\\exp(-D^2/2s^2)/s`.
     k : tensor (n,), row sums ``K @ 1``.
     KX : tensor (n, d), ``K @ X``.
@@ -159,8 +162,8 @@ def stein_kernel(X, *, D2=None, bandwidth=None, etas=(ETA,), device="cpu", dtype
 
     Parameters
     ----------
-    X : array or tensor (n, d)
-    D2 : array or tensor (n, n), optional
+    X : array or tensor (n, d), or a tensor (..., n, d) for a batch of sample sets
+    D2 : array or tensor (n, n) (or (..., n, n)), optional
         Precomputed squared distances of ``X`` (e.g. downdated after dropping a column); left unchanged unless
         ``overwrite_D2``.
     bandwidth : float, optional
@@ -175,35 +178,42 @@ def stein_kernel(X, *, D2=None, bandwidth=None, etas=(ETA,), device="cpu", dtype
     """
     dev = resolve_device(device)
     Xt = as_tensor(X, dev, dtype)
-    check_samples(Xt)
-    Xt = Xt - Xt.mean(0)
+    check_samples(Xt if Xt.dim() != 3 else Xt.reshape(-1, Xt.shape[-1]))   # (K, n, d): a batch of sets
+    Xt = Xt - Xt.mean(-2, keepdim=True)
+    want = (*Xt.shape[:-1], Xt.shape[-2])
     if D2 is None:
         D2t = sq_distances(Xt)
     else:
         D2t = as_tensor(D2, dev, dtype)
-        if tuple(D2t.shape) != (Xt.shape[0],) * 2:
-            raise DataError(f"D2 must have shape {(Xt.shape[0],) * 2} to match X; got {tuple(D2t.shape)}")
-    s = float(bandwidth) if bandwidth is not None else median_bandwidth(D2t)
-    if not s > 0:
+        if tuple(D2t.shape) != want:
+            raise DataError(f"D2 must have shape {want} to match X; got {tuple(D2t.shape)}")
+    s = bandwidth if bandwidth is not None else median_bandwidth(D2t)
+    if not np.all(np.asarray(s, dtype=np.float64) > 0):
         raise ConfigError(f"bandwidth must be > 0; got {bandwidth}")
-    K = rbf_kernel(D2t, s, out=D2t if (overwrite_D2 or D2 is None) else None)  # (n, n)
-    k = K.sum(1)
+    K = rbf_kernel(D2t, s, out=D2t if (overwrite_D2 or D2 is None) else None)  # (..., n, n)
+    s = float(s) if Xt.dim() == 2 else torch.as_tensor(np.broadcast_to(s, Xt.shape[:-2]).copy(), dtype=dtype, device=dev)
+    k = K.sum(-1)
     KX = K @ Xt
     return SteinKernel(Xt, s, K, k, KX, RidgeSolver(K, etas, solver))
 
 
+def _bw(sk: SteinKernel, trailing: int):
+    """The bandwidth shaped to broadcast against a tensor with ``trailing`` axes after the batch axes."""
+    return sk.s if isinstance(sk.s, float) else sk.s[(...,) + (None,) * trailing]
+
+
 def score_from_kernel(sk: SteinKernel, eta: float = ETA) -> torch.Tensor:
     r"""Stein score :math:`\hat G = (K+\eta I)^{-1}(KX - \mathrm{diag}(k)X)/s^2`, tensor (n, d)."""
-    B = (sk.KX - sk.k[:, None] * sk.X) / sk.s**2  # <grad, K>, (n, d)
+    B = (sk.KX - sk.k[..., None] * sk.X) / _bw(sk, 2) ** 2  # <grad, K>, (..., n, d)
     return sk.solver.solve(B, eta)
 
 
 def _second_moment_diag(sk: SteinKernel) -> torch.Tensor:
     r""":math:`\langle\nabla^2,K\rangle_{ia} = \sum_k(-1/s^2 + (x_{ia}-x_{ka})^2/s^4)K_{ik}`, (n, d)."""
-    X, k, s = sk.X, sk.k, sk.s
+    X, k, s = sk.X, sk.k, _bw(sk, 2)
     X2 = X * X
-    T = X2 * k[:, None] - 2.0 * X * sk.KX + sk.K @ X2
-    return T / s**4 - k[:, None] / s**2
+    T = X2 * k[..., None] - 2.0 * X * sk.KX + sk.K @ X2
+    return T / s**4 - k[..., None] / s**2
 
 
 def hessian_diag_from_kernel(sk: SteinKernel, eta: float = ETA, eta_score: float | None = None,
@@ -226,32 +236,32 @@ def hessian_rows_from_kernel(sk: SteinKernel, rows=None, eta: float = ETA, eta_s
     is symmetric in ``c, a``). Rows are processed in blocks of at most ``max_block`` numbers, so the working
     memory is :math:`O(n^2 + \text{max\_block})` beyond the output.
     """
-    X, k, s, KX = sk.X, sk.k, sk.s, sk.KX
-    n, d = X.shape
+    X, k, KX = sk.X, sk.k, sk.KX
+    lead, (n, d) = tuple(X.shape[:-2]), tuple(X.shape[-2:])
     rows = list(range(d)) if rows is None else [int(r) for r in np.atleast_1d(rows)]
     for r in rows:
         if not 0 <= r < d:
             raise DataError(f"row index {r} is out of range for {d} columns")
     if G is None:
         G = score_from_kernel(sk, eta if eta_score is None else eta_score)
-    out = torch.empty((n, len(rows), d), dtype=X.dtype, device=X.device)
-    b = max(1, min(len(rows), max_block // max(1, n * d)))
-    Xk = X * k[:, None]  # (n, d)
+    out = torch.empty((*lead, n, len(rows), d), dtype=X.dtype, device=X.device)
+    b = max(1, min(len(rows), max_block // max(1, n * d * int(np.prod(lead)))))
+    Xk = X * k[..., None]  # (..., n, d)
     for start in range(0, len(rows), b):
         idx = rows[start:start + b]
-        xc = X[:, idx]  # (n, b)
-        P = xc[:, :, None] * X[:, None, :]  # x_c * x_a, (n, b, d)
-        M = (sk.K @ P.reshape(n, -1)).reshape(n, len(idx), d)  # K (x_c * x_a)
+        xc = X[..., :, idx]  # (..., n, b)
+        P = xc[..., :, :, None] * X[..., :, None, :]  # x_c * x_a, (..., n, b, d)
+        M = (sk.K @ P.reshape(*lead, n, -1)).reshape(*lead, n, len(idx), d)  # K (x_c * x_a)
         del P
-        M += xc[:, :, None] * Xk[:, None, :]
-        M -= xc[:, :, None] * KX[:, None, :]
-        M -= X[:, None, :] * KX[:, idx][:, :, None]
-        M /= s**4
+        M += xc[..., :, :, None] * Xk[..., :, None, :]
+        M -= xc[..., :, :, None] * KX[..., :, None, :]
+        M -= X[..., :, None, :] * KX[..., :, idx][..., :, :, None]
+        M /= _bw(sk, 3) ** 4
         for j, c in enumerate(idx):
-            M[:, j, c] -= k / s**2
-        M = sk.solver.solve(M.reshape(n, -1), eta).reshape(n, len(idx), d)
-        M -= G[:, idx][:, :, None] * G[:, None, :]
-        out[:, start:start + len(idx)] = M
+            M[..., :, j, c] -= k / _bw(sk, 1) ** 2
+        M = sk.solver.solve(M.reshape(*lead, n, -1), eta).reshape(*lead, n, len(idx), d)
+        M -= G[..., :, idx][..., :, :, None] * G[..., :, None, :]
+        out[..., start:start + len(idx), :] = M
     return out
 
 

@@ -1,0 +1,299 @@
+"""The amortized aggregator: a small axial transformer over the pair grid of statistics and score features.
+
+*Sample, estimate, aggregate* (SEA: Wu, Bao, Barzilay, Jaakkola 2024, arXiv 2402.01929) with our score features:
+:func:`scorecause.amortized.features.dataset_features` summarises a data set into a pair tensor
+``[d, d, c]`` (correlations, partial correlations, SCORE orders and conditional dependence on random subsets of
+variables, DAS cross-Hessians, interventional shifts) and a node tensor ``[d, c']`` (Stein leafness, var- and
+R²-sortability, ...); this network turns them into edge logits. Its cost does not depend on n, and the
+acyclicity penalty and its dual ascent are the AVICI training loop's (:mod:`scorecause.amortized.train`).
+
+Architecture (``z``: one token per ordered pair ``(i, j)``, ``[B, d, d, k]``)
+--------------------------------------------------------------------------
+1. ``z_ij = W_p [f_ij, f_ji] + W_r g_i + W_c g_j (+ e_diag if i = j)``: pair features of both directions, the
+   node features of the row (cause) and of the column (effect). The diagonal tokens ``z_ii`` are the **node
+   tokens**: they carry node features and every row and column attends to its node token.
+2. ``layers`` times: attention along each row (token ``(i, j)`` attends over ``(i, .)``), then along each
+   column (over ``(., j)``), then a transpose mix ``z <- z + W_t LN(z^T)`` so that ``i -> j`` and ``j -> i``
+   compete directly. Blocks are the pre-LN residual blocks of the AVICI model (:class:`~.model.AxisBlock`).
+3. ``logit_ij = w^T LN(z_ij) + b`` (``b`` initialised at -3); diagonal ``-inf``.
+
+No positional or identity embedding: the model is equivariant under any permutation of the variables (tested)
+and serves every d.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from scorecause.amortized.features import NODE_CHANNELS, PAIR_CHANNELS, FeatureConfig, dataset_features
+from scorecause.amortized.model import AxisBlock
+from scorecause.base import CausalEstimator
+from scorecause.errors import ConfigError
+
+
+@dataclass
+class AggregatorConfig:
+    """Size of an :class:`AggregatorModel` (plain types only: it is stored in the weight file).
+
+    ``kind`` is always ``"aggregator"`` (it tells a weight file of this model from an AVICI one).
+    """
+
+    kind: str = "aggregator"
+    pair_channels: int = len(PAIR_CHANNELS)
+    node_channels: int = len(NODE_CHANNELS)
+    dim: int = 64
+    layers: int = 3
+    heads: int = 4
+    key_size: int = 16
+    ff_mult: int = 2
+    dropout: float = 0.0
+    bias_init: float = -3.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, spec: dict) -> AggregatorConfig:
+        unknown = set(spec) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ConfigError(f"unknown aggregator model option(s) {sorted(unknown)}; "
+                              f"allowed: {sorted(cls.__dataclass_fields__)}")
+        if spec.get("kind", "aggregator") != "aggregator":
+            raise ConfigError(f"aggregator config has kind={spec.get('kind')!r}")
+        return cls(**spec)
+
+
+class AggregatorModel(nn.Module):
+    """Edge logits from feature tensors; see the module docstring.
+
+    Examples
+    --------
+    >>> m = AggregatorModel(AggregatorConfig(dim=16, layers=1, heads=2, key_size=8)).eval()
+    >>> m(torch.zeros(1, 4, 4, len(PAIR_CHANNELS)), torch.zeros(1, 4, len(NODE_CHANNELS))).shape
+    torch.Size([1, 4, 4])
+    """
+
+    def __init__(self, cfg: AggregatorConfig | dict | None = None):
+        super().__init__()
+        cfg = AggregatorConfig() if cfg is None else cfg
+        self.cfg = AggregatorConfig.from_dict(cfg) if isinstance(cfg, dict) else cfg
+        k = self.cfg.dim
+        self.embed_pair = nn.Linear(2 * self.cfg.pair_channels, k)
+        self.embed_row = nn.Linear(self.cfg.node_channels, k, bias=False)
+        self.embed_col = nn.Linear(self.cfg.node_channels, k, bias=False)
+        self.diag = nn.Parameter(torch.zeros(k))
+        self.row_blocks = nn.ModuleList(AxisBlock(self.cfg) for _ in range(self.cfg.layers))
+        self.col_blocks = nn.ModuleList(AxisBlock(self.cfg) for _ in range(self.cfg.layers))
+        self.ln_t = nn.ModuleList(nn.LayerNorm(k) for _ in range(self.cfg.layers))
+        self.mix_t = nn.ModuleList(nn.Linear(k, k) for _ in range(self.cfg.layers))
+        self.ln_out = nn.LayerNorm(k)
+        self.out = nn.Linear(k, 1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.constant_(self.out.bias, self.cfg.bias_init)
+
+    def forward(self, pair: torch.Tensor, node: torch.Tensor,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+        """Edge logits ``[B, d, d]`` from ``pair [B, d, d, c]`` and ``node [B, d, c']`` (``logit[b, i, j]``: i -> j)."""
+        if pair.ndim != 4 or node.ndim != 3 or pair.shape[1] != pair.shape[2] or node.shape[1] != pair.shape[1]:
+            raise ValueError(f"expected pair [B, d, d, c] and node [B, d, c']; got {tuple(pair.shape)}, "
+                             f"{tuple(node.shape)}")
+        d = pair.shape[1]
+        eye = torch.eye(d, dtype=torch.bool, device=pair.device)
+        both = torch.cat([pair, pair.transpose(1, 2)], dim=-1)                # [B, d, d, 2c]
+        z = (self.embed_pair(both) + self.embed_row(node)[:, :, None, :]
+             + self.embed_col(node)[:, None, :, :])                          # [B, d, d, k]
+        z = z + eye[None, :, :, None] * self.diag                             # node tokens on the diagonal
+        for row, col, ln, mix in zip(self.row_blocks, self.col_blocks, self.ln_t, self.mix_t):
+            z = row(z, generator)                                             # (i, j) attends over (i, .)
+            z = col(z.transpose(1, 2), generator).transpose(1, 2)            # (i, j) attends over (., j)
+            z = z + mix(ln(z.transpose(1, 2)))                                # sees (j, i)
+        logits = self.out(self.ln_out(z)).squeeze(-1)                         # [B, d, d]
+        return logits.masked_fill(eye, -math.inf)
+
+
+def build_model(config: dict) -> nn.Module:
+    """The model of a stored config: an :class:`AggregatorModel` when ``config["kind"] == "aggregator"``, else
+    an :class:`~scorecause.amortized.model.AVICIModel`."""
+    if config.get("kind") == "aggregator":
+        return AggregatorModel(AggregatorConfig.from_dict(config))
+    from scorecause.amortized.model import AVICIModel, ModelConfig
+
+    return AVICIModel(ModelConfig.from_dict(config))
+
+
+def features_to_tensors(feats) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack a list of :class:`~.features.Features` with the same d: ``pair [B, d, d, c]``, ``node [B, d, c']``."""
+    return (torch.from_numpy(np.stack([f.pair for f in feats])),
+            torch.from_numpy(np.stack([f.node for f in feats])))
+
+
+# --- shipped weights ------------------------------------------------------------------------------------
+SHIPPED = ("general", "linear")
+MANIFEST_PREFIX = "amortized-"          # manifest key of shipped model "general" is "amortized-general"
+
+
+def aggregator_weights_path(model: str | Path = "general") -> Path:
+    """The file of a shipped aggregator (sha256 checked against weights/manifest.json) or a path."""
+    from scorecause.amortized.estimator import WEIGHTS_DIR, read_manifest, sha256_file
+
+    name = str(model)
+    if name in SHIPPED:
+        entry = read_manifest().get(MANIFEST_PREFIX + name)
+        if entry is None:
+            raise ConfigError(f"shipped amortized weights {name!r} are missing from {WEIGHTS_DIR}/manifest.json; "
+                              "reinstall scorecause or pass a path to a weight file")
+        path = WEIGHTS_DIR / entry["file"]
+        if sha256_file(path) != entry["sha256"]:
+            raise ConfigError(f"{path} does not match its sha256 in manifest.json; reinstall scorecause")
+        return path
+    path = Path(name)
+    if not path.is_file():
+        raise ConfigError(f"amortized model {name!r} is neither a shipped model {SHIPPED} nor an existing file")
+    return path
+
+
+def load_aggregator(model: str | Path = "general", device: str = "cpu") -> AggregatorModel:
+    """Load a shipped aggregator or a weight file / checkpoint (``torch.load(weights_only=True)``), eval mode."""
+    path = aggregator_weights_path(model)
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:   # noqa: BLE001 -- any unreadable file gets the same clear message
+        raise ConfigError(f"{path} is not a readable scorecause weight file ({type(exc).__name__}); "
+                          "pass a file written by `scorecause train-amortized --export`") from None
+    if not isinstance(blob, dict):
+        raise ConfigError(f"{path} is not a scorecause weight file")
+    state, config = (blob.get("state_dict"), blob.get("config")) if "state_dict" in blob else \
+        (blob.get("model"), blob.get("model_config"))
+    if not isinstance(config, dict) or config.get("kind") != "aggregator":
+        raise ConfigError(f"{path} does not hold an amortized aggregator model (use method 'avici' for AVICI weights)")
+    net = AggregatorModel(AggregatorConfig.from_dict(config))
+    net.load_state_dict(state)
+    dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
+                       ("cpu" if device == "auto" else device))
+    return net.eval().to(dev)
+
+
+@torch.no_grad()
+def predict_from_features(net: AggregatorModel, feats) -> np.ndarray:
+    """Edge probabilities ``(d, d)`` of one data set's :class:`~.features.Features`; diagonal 0."""
+    pair, node = features_to_tensors([feats])
+    dev = next(net.parameters()).device
+    P = torch.sigmoid(net(pair.to(dev), node.to(dev)))[0].double().cpu().numpy()
+    np.fill_diagonal(P, 0.0)
+    return P
+
+
+def reference_prediction(net: AggregatorModel, seed: int = 0, n: int = 200, d: int = 5) -> np.ndarray:
+    """Edge probabilities on the fixed chain data of :func:`~.estimator.reference_input` (features seeded 0);
+    the manifest stores them and a test reproduces them after loading the shipped file."""
+    from scorecause.amortized.estimator import reference_input
+
+    return predict_from_features(net, dataset_features(reference_input(seed, n, d), random_state=0))
+
+
+def ship_aggregator(checkpoint, name: str, *, weights_dir=None, command: str = "", seed: int = 0,
+                    n: int = 200, d: int = 5) -> dict:
+    """Export ``checkpoint`` as ``weights/amortized-<name>.pt`` and record it in ``manifest.json`` under
+    ``amortized-<name>`` (sha256, size, config, training record, reference prediction); atomic writes."""
+    import json
+
+    from scorecause.amortized.estimator import WEIGHTS_DIR
+    from scorecause.amortized.train import export_weights
+    from scorecause.fileio import atomic_write_text
+
+    wdir = Path(weights_dir) if weights_dir is not None else WEIGHTS_DIR
+    key = MANIFEST_PREFIX + name
+    out = wdir / f"{key}.pt"
+    digest = export_weights(checkpoint, out, extra={"command": command} if command else None)
+    blob = torch.load(out, map_location="cpu", weights_only=True)
+    net = AggregatorModel(AggregatorConfig.from_dict(blob["config"]))
+    net.load_state_dict(blob["state_dict"])
+    P = reference_prediction(net.eval(), seed, n, d)
+    manifest_path = wdir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    manifest[key] = {
+        "file": out.name, "sha256": digest, "bytes": out.stat().st_size, "config": blob["config"],
+        "training": blob["info"],
+        "reference": {"seed": seed, "n": n, "d": d, "edge_probs": np.round(P, 6).tolist()},
+    }
+    atomic_write_text(manifest_path, json.dumps(manifest, indent=1) + "\n")
+    return manifest[key]
+
+
+class Amortized(CausalEstimator):
+    """Amortized causal discovery from statistics and score features (registered as ``"amortized"``).
+
+    A small axial transformer (:class:`AggregatorModel`), trained by ``scorecause train-amortized`` on our
+    simulators, reads the features of :func:`~scorecause.amortized.features.dataset_features` (correlations,
+    shrinkage partial correlations, SCORE orders and conditional dependence on random variable subsets, Stein
+    cross-Hessians, var-/R²-sortability and, with an intervention mask, the standardised shift of each variable
+    under ``do(x_i)``) and returns independent edge probabilities. Fitting costs one feature computation and
+    one forward pass; no search.
+
+    Parameters
+    ----------
+    model : {"general", "linear"} or path
+        Shipped weights: ``"general"`` (linear, RFF, GP and MLP mechanisms, Gaussian and non-Gaussian noise;
+        the default) or ``"linear"``; or a weight file / checkpoint written by ``train-amortized``.
+    threshold : float in [0, 1)
+        ``adjacency_ = edge_probs_ > threshold`` (when ``acyclic`` is False).
+    acyclic : bool
+        If True, ``adjacency_`` is the most probable acyclic graph greedily built from ``edge_probs_``
+        (:func:`scorecause.graph.most_probable_dag`).
+    feature_config : FeatureConfig or None
+        Work done by the features (defaults match training).
+    random_state : int
+        Seed of the row subsamples and variable subsets of the features.
+    device : {"cpu", "cuda", "auto"}
+
+    Attributes
+    ----------
+    edge_probs_ : ndarray (d, d) float -- probability of ``i -> j``, diagonal 0
+    adjacency_ : ndarray (d, d) int8 -- ``A[i, j] = 1`` means ``i -> j``
+    features_ : Features -- the inputs the network saw (named channels)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> a = rng.normal(size=500); X = np.c_[a, 2 * a + rng.normal(size=500), rng.normal(size=500)]
+    >>> Amortized().fit(X).edge_probs_.shape
+    (3, 3)
+
+    References
+    ----------
+    Wu, Bao, Barzilay, Jaakkola (2024). Sample, estimate, aggregate: a recipe for causal discovery foundation
+    models. arXiv:2402.01929. Rolland et al. (2022) SCORE; Montagna et al. (2023) DAS; Lorch et al. (2022) AVICI.
+    """
+
+    tags = {"additive_noise": True, "causal_sufficiency": True, "acyclic": True}
+    accepts_interventions = True
+
+    def __init__(self, model="general", threshold: float = 0.5, acyclic: bool = False,
+                 feature_config: FeatureConfig | None = None, random_state: int = 0, device: str = "cpu"):
+        self.model = model
+        self.threshold = threshold
+        self.acyclic = acyclic
+        self.feature_config = feature_config
+        self.random_state = random_state
+        self.device = device
+
+    def _fit(self, data, prior) -> None:
+        if not 0.0 <= float(self.threshold) < 1.0:
+            raise ConfigError(f"threshold must be in [0, 1), got {self.threshold}")
+        net = load_aggregator(self.model, device=self.device)
+        self.features_ = dataset_features(data.X, data.interventions, config=self.feature_config,
+                                          random_state=self.random_state)
+        self.edge_probs_ = predict_from_features(net, self.features_)
+        if self.acyclic:
+            from scorecause.graph import most_probable_dag
+
+            self.adjacency_ = most_probable_dag(self.edge_probs_, threshold=self.threshold)
+        else:
+            self.adjacency_ = (self.edge_probs_ > self.threshold).astype(np.int8)

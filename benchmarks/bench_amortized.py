@@ -531,6 +531,37 @@ def sachs_aggregator() -> dict:
     return out
 
 
+FEATURE_TIMING = ROOT / "results" / "amortized_feature_timing.json"
+
+
+def feature_timing(reps: int = 3) -> None:
+    """Wall time of :func:`dataset_features` (the cost of an ``amortized`` fit; the network adds milliseconds)
+    at n = 1000 (+ 500 interventional rows) and d in {20, 50, 100, 200}; best of ``reps``."""
+    import torch
+
+    from scorecause.amortized.features import dataset_features
+
+    torch.set_num_threads(2)
+    out = {"machine": f"{os.cpu_count()} CPU cores, torch threads 2", "load_avg_start": os.getloadavg()[0],
+           "rows": []}
+    for d in (20, 50, 100, 200):
+        ds = agg_dataset("linear-in-d20", 0) if d == 20 else None
+        if ds is None:
+            from scorecause.simulate import simulate
+
+            ds = simulate("avici-linear", d=d, n=1000, rng=np.random.default_rng(d), n_interventional=500)
+        times = []
+        for _ in range(reps):
+            t = time.perf_counter()
+            dataset_features(ds.X, ds.interventions)
+            times.append(time.perf_counter() - t)
+        out["rows"].append({"d": d, "n": 1500, "seconds_best": round(min(times), 2),
+                            "seconds_all": [round(x, 2) for x in times]})
+        print(out["rows"][-1], flush=True)
+    out["load_avg_end"] = os.getloadavg()[0]
+    FEATURE_TIMING.write_text(json.dumps(out, indent=1) + "\n")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--datasets", type=int, default=0, help="data sets per cell for the accuracy grid")
@@ -548,6 +579,7 @@ def main(argv=None) -> None:
                     help=f"run the `amortized` aggregator grid (cells: {', '.join(AGG_CELLS)}; none = all)")
     ap.add_argument("--aggregator-sets", type=int, default=None, help="cap on data sets per aggregator cell")
     ap.add_argument("--sachs", action="store_true", help="`amortized` on Sachs (853 obs rows) vs bn17")
+    ap.add_argument("--feature-timing", action="store_true", help="time the `amortized` features, d = 20..200")
     args = ap.parse_args(argv)
     import torch
 
@@ -560,6 +592,8 @@ def main(argv=None) -> None:
         aggregator_grid(args.aggregator or list(AGG_CELLS), args.aggregator_sets)
     if args.sachs:
         print(json.dumps(sachs_aggregator(), indent=1))
+    if args.feature_timing:
+        feature_timing()
     if args.timing:
         timing()
     if args.render:

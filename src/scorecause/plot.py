@@ -250,6 +250,35 @@ def edge_prob_heatmap(P, names=None, *, ax=None, title: str | None = "edge proba
     return fig
 
 
+def latent_correlation_heatmap(C, true_names, learned_names, match=None, *, title: str | None = "|correlation|"):
+    """Heatmap of ``C[a, b]`` = |corr(true latent a, learned latent b)| (rows true, columns learned), values
+    written in the cells; ``match[a]`` (learned latent of true latent ``a``) outlined. Returns the Figure."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.patches import Rectangle
+
+    C = np.asarray(C, dtype=float)
+    k, m = C.shape
+    fig, ax = plt.subplots(figsize=(0.6 * m + 2.6, 0.6 * k + 1.6))
+    im = ax.imshow(C, vmin=0, vmax=1, cmap="Blues")
+    for a in range(k):
+        for b in range(m):
+            ax.text(b, a, f"{C[a, b]:.2f}", ha="center", va="center", fontsize=8,
+                    color="white" if C[a, b] > 0.6 else "black")
+    if match is not None:
+        for a, b in enumerate(match):
+            if b >= 0:
+                ax.add_patch(Rectangle((b - 0.5, a - 0.5), 1, 1, fill=False, edgecolor="#d62828", lw=2))
+    ax.set_xticks(range(m), [str(v) for v in learned_names], fontsize=8)
+    ax.set_yticks(range(k), [str(v) for v in true_names], fontsize=8)
+    ax.set_xlabel("learned latent")
+    ax.set_ylabel("true latent")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
 # --- calibration (amortized) ---
 def calibration_plot(curves: dict, *, n_bins: int = 10, title: str | None = None):
     """Reliability diagram of edge probabilities: observed edge frequency against predicted probability.
@@ -294,8 +323,26 @@ def calibration_plot(curves: dict, *, n_bins: int = 10, title: str | None = None
     return fig
 
 # --- benchmark figures (bench) ---
+_LINESTYLES = ("-", "--", ":", "-.")
+_MARKERS = ("o", "s", "^", "D", "v", "P")
+
+
+def method_colors(methods) -> dict[str, tuple]:
+    """One fixed colour per method name (tab10, then tab20), by sorted name: pass the same map to every
+    benchmark figure so a method has one colour throughout a report.
+
+    >>> method_colors(["b", "a"])["a"] == method_colors(["a", "c"])["a"]
+    True
+    """
+    import matplotlib
+
+    names = sorted({str(m) for m in methods})
+    cmap = matplotlib.colormaps["tab10" if len(names) <= 10 else "tab20"]
+    return {m: tuple(float(c) for c in cmap(k % cmap.N)) for k, m in enumerate(names)}
+
+
 def _bench_groups(df, x: str, y: str):
-    """(dataset, line label) -> (x values, mean of y, standard error of y) over the rows of a results table.
+    """(dataset, method, split value or None) -> (x values, mean of y, standard error of y) over the rows.
 
     One line per method, split by the other size axis (n when ``x`` is d, and vice versa) when it varies.
     """
@@ -308,46 +355,65 @@ def _bench_groups(df, x: str, y: str):
     for key, g in df.groupby(keys, sort=False):
         stats = g.groupby(x)[y].agg(["mean", "std", "count"]).sort_index()
         se = (stats["std"] / np.sqrt(stats["count"])).where(stats["count"] > 1, 0.0).fillna(0.0)
-        label = key[1] + (f" ({other}={key[2]:g})" if split else "")
-        out[(key[0], label)] = (stats.index.to_numpy(dtype=float), stats["mean"].to_numpy(), se.to_numpy())
-    return out
+        out[(key[0], key[1], key[2] if split else None)] = (stats.index.to_numpy(dtype=float),
+                                                           stats["mean"].to_numpy(), se.to_numpy())
+    return out, (other if split else None)
 
 
-def _bench_axes(df, title: str):
+def _bench_figure(df, x: str, y: str, title: str, ylabel: str, colors: dict | None, log: bool = False):
+    """One panel per dataset, one line per method (colour from ``colors``; line style per value of the other
+    size axis), mean ± s.e.; one legend right of the panels (never over data); integer ticks for d and n."""
     import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.ticker import FixedLocator, NullLocator
 
     datasets = list(dict.fromkeys(df["dataset"]))
+    colors = colors or method_colors(df["method"])
     fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.4), squeeze=False)
+    axes = dict(zip(datasets, axes[0]))
+    groups, other = _bench_groups(df, x, y)
+    splits = sorted({s for (_, _, s) in groups if s is not None})
+    for (dataset, method, value), (xs, mean, se) in groups.items():
+        if not np.isfinite(mean).any():  # e.g. ece of a method without edge probabilities: no line, no legend
+            continue
+        k = splits.index(value) if value is not None else 0
+        label = str(method) + (f" ({other}={value:g})" if value is not None else "")
+        axes[dataset].errorbar(xs, mean, yerr=se, color=colors[str(method)], ls=_LINESTYLES[k % 4],
+                               marker=_MARKERS[k % 6], capsize=3, label=label)
+    for dataset, ax in axes.items():
+        ax.set(title=str(dataset), xlabel=x, ylabel=ylabel)
+        if log:
+            ax.set(xscale="log", yscale="log")
+        if x in ("d", "n"):  # sizes are integers: ticks exactly at the sizes run
+            ticks = sorted({float(v) for v in df.loc[df["dataset"] == dataset, x].dropna()})
+            ax.xaxis.set_major_locator(FixedLocator(ticks))
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.set_xticklabels([f"{v:g}" for v in ticks])
+    handles, labels = next(iter(axes.values())).get_legend_handles_labels()
+    for ax in list(axes.values())[1:]:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
     fig.suptitle(title)
-    return fig, dict(zip(datasets, axes[0]))
+    fig.tight_layout()
+    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small", frameon=False)
+    return fig
 
 
-def plot_bench_metric(df, metric: str, x: str = "d"):
+def plot_bench_metric(df, metric: str, x: str = "d", colors: dict | None = None):
     """Benchmark ``metric`` (e.g. SHD, F1, SID) against ``x``: one panel per dataset, one line per method,
-    mean ± standard error over seeds. ``df`` is a results table (rows with status ``"ok"``)."""
-    fig, axes = _bench_axes(df, f"{metric} vs {x} (mean ± s.e.)")
-    for (dataset, method), (xs, mean, se) in _bench_groups(df, x, metric).items():
-        axes[dataset].errorbar(xs, mean, yerr=se, marker="o", capsize=3, label=method)
-    for dataset, ax in axes.items():
-        ax.set(title=str(dataset), xlabel=x, ylabel=metric)
-        ax.legend(fontsize="small")
-    fig.tight_layout()
-    return fig
+    mean ± standard error over seeds. ``df`` is a results table (rows with status ``"ok"``); ``colors`` is
+    the method -> colour map shared by all figures (default :func:`method_colors` of ``df``)."""
+    return _bench_figure(df, x, metric, f"{metric} vs {x} (mean ± s.e.)", metric, colors)
 
 
-def plot_bench_time(df, x: str = "d"):
+def plot_bench_time(df, x: str = "d", colors: dict | None = None):
     """Fit time (s) against ``x`` (``"d"`` or ``"n"``) on log-log axes, one line per method, per dataset."""
-    fig, axes = _bench_axes(df, f"fit time vs {x} (log-log)")
-    for (dataset, method), (xs, mean, se) in _bench_groups(df, x, "fit_time_s").items():
-        axes[dataset].errorbar(xs, mean, yerr=se, marker="o", capsize=3, label=method)
-    for dataset, ax in axes.items():
-        ax.set(title=str(dataset), xlabel=x, ylabel="fit time (s)", xscale="log", yscale="log")
-        ax.legend(fontsize="small")
-    fig.tight_layout()
-    return fig
+    return _bench_figure(df, x, "fit_time_s", f"fit time vs {x} (log-log)", "fit time (s)", colors, log=True)
 
 
-def plot_bench_calibration(df):
+def plot_bench_calibration(df, colors: dict | None = None):
     """Reliability diagram per method from the ``calibration`` bins a benchmark stores for probabilistic
     methods: observed edge frequency against mean predicted probability, pooled over cells."""
     import json
@@ -355,17 +421,19 @@ def plot_bench_calibration(df):
     import matplotlib.pyplot as plt
     import numpy as np
 
+    colors = colors or method_colors(df["method"])
     fig, ax = plt.subplots(figsize=(4.5, 4.2))
-    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1)
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfect calibration")
     for method, g in df[df["calibration"].notna()].groupby("method", sort=False):
         bins = [json.loads(c) for c in g["calibration"]]
         count = np.sum([b["count"] for b in bins], axis=0)
         pos = np.sum([b["positive"] for b in bins], axis=0)
         psum = np.sum([b["psum"] for b in bins], axis=0)
         keep = count > 0
-        ax.plot(psum[keep] / count[keep], pos[keep] / count[keep], marker="o", label=method)
+        ax.plot(psum[keep] / count[keep], pos[keep] / count[keep], marker="o", color=colors[str(method)],
+                label=str(method))
     ax.set(xlabel="predicted edge probability", ylabel="observed edge frequency", xlim=(0, 1), ylim=(0, 1),
            title="calibration")
-    ax.legend(fontsize="small")
     fig.tight_layout()
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize="small", frameon=False)
     return fig

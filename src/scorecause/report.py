@@ -256,3 +256,140 @@ def write_discovery_report(path, estimator, data, *, truth=None, runtime_s=None,
                             probability_source=probability_source(estimator),
                             empty_reason=why_no_edges(estimator) if empty else None)
     return atomic_write_text(path, page)
+
+
+# --- causal representation learning (the `crl` command) ---
+
+
+def match_latents(Z_true, Z_hat) -> tuple[np.ndarray, np.ndarray]:
+    """``(|C|, match)``: absolute correlations ``|C[a, b]| = |corr(Z_true[:, a], Z_hat[:, b])|`` (k, m) and,
+    for every true latent ``a``, the learned latent ``match[a]`` paired with it by the Hungarian matching of
+    :func:`scorecause.metrics.mcc` (the same pairing that MCC averages over).
+
+    >>> Z = np.random.default_rng(0).normal(size=(50, 2))
+    >>> match_latents(Z, Z[:, ::-1])[1].tolist()
+    [1, 0]
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    from scorecause.metrics import _cross_corr
+
+    C = np.abs(_cross_corr(np.asarray(Z_true, dtype=float), np.asarray(Z_hat, dtype=float)))
+    rows, cols = linear_sum_assignment(C, maximize=True)
+    match = np.full(C.shape[0], -1)
+    match[rows] = cols
+    return C, match
+
+
+def crl_report(latents, adjacency, latent_names, *, true_latents=None, truth=None, method: str = "",
+               data_description: str = "", order=None, command: str | None = None) -> str:
+    """HTML report of a causal representation learning run (the ``crl`` command's ``report.html``).
+
+    Parameters
+    ----------
+    latents : float (n, k), learned latents of the observational environment's rows.
+    adjacency : int (k, k), learned latent graph, ``A[i, j] = 1`` means ``Z_i -> Z_j``.
+    latent_names : list of str, names of the learned latents (``Z0, Z1, ...``).
+    true_latents : float (n, k) or None, the true latents of the same rows: adds MCC and the
+        |correlation| heatmap (true x learned).
+    truth : int (k, k) or None, the true latent graph (same convention). Compared after pairing each true latent
+        with its learned latent by :func:`match_latents` (needs ``true_latents``), edge by edge with the SHD rule.
+    method, data_description, order, command : shown in the header.
+    """
+    from scorecause import plot
+    from scorecause.graph import as_adjacency
+    from scorecause.metrics import evaluate, mcc, n_edges
+
+    Zh = np.asarray(latents, dtype=float)
+    A = as_adjacency(adjacency)
+    names = [str(v) for v in latent_names]
+    k = A.shape[0]
+    parts = [f"<h1>scorecause CRL report{': ' + html.escape(method) if method else ''}</h1>"]
+    meta = [f"generated {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+            f"{k} latents, {n_edges(A)} latent edges", f"{Zh.shape[0]} observational rows"]
+    if data_description:
+        meta.append(html.escape(data_description))
+    parts.append(f'<p class="meta">{" &middot; ".join(meta)}</p>')
+    if command:
+        parts.append(f'<p class="meta">command: <code>{html.escape(command)}</code></p>')
+    parts.append('<p class="meta">Convention: Z<sub>i</sub> &rarr; Z<sub>j</sub> means latent i causes latent j '
+                 "(adjacency A[i, j] = 1).</p>")
+    pos = plot.graph_layout(names)
+    figs = [_img(plot.draw_graph(A, names, title="recovered latent graph", pos=pos), "recovered latent graph")]
+    rows = [("latents", k), ("latent edges", n_edges(A))]
+    heat = ""
+    if true_latents is not None:
+        Zt = np.asarray(true_latents, dtype=float)
+        if Zt.shape[0] != Zh.shape[0]:
+            from scorecause.errors import DataError
+
+            raise DataError(f"the true latents have {Zt.shape[0]} rows but the observational environment has "
+                            f"{Zh.shape[0]}; give the true latents of the observational rows, in order")
+        C, match = match_latents(Zt, Zh)
+        true_names = [f"true {j}" for j in range(Zt.shape[1])]
+        rows.append(("mcc (mean |corr| of matched latents)", _fmt(mcc(Zt, Zh))))
+        heat = ("<h2>Learned vs true latents</h2><p class='meta'>|correlation| between each true latent (row) and "
+                "each learned latent (column) on the observational rows; outlined: the matching MCC averages.</p>"
+                "<div class='figs'>" + _img(plot.latent_correlation_heatmap(C, true_names, names, match),
+                                            "latent correlation") + "</div>")
+        if truth is not None and Zt.shape[1] == k:
+            T = as_adjacency(truth, d=k)
+            inv = np.argsort(match)  # learned latent -> true node
+            aligned = np.zeros_like(A)
+            aligned[np.ix_(inv, inv)] = A  # learned graph in the true latents' order
+            res = evaluate(T, aligned, metrics=["shd", "precision", "recall", "f1"])
+            rows += [(m, _fmt(v)) for m, v in res.items()] + [("true latent edges", n_edges(T))]
+            figs.append(_img(plot.draw_comparison(T, aligned, [f"{names[match[a]]}\ntrue {a}" for a in range(k)],
+                                                  title="recovered vs true latent graph\n(learned latents "
+                                                        "placed at their matched true latent)"),
+                             "comparison"))
+    elif truth is not None:
+        rows.append(("true graph", "given, but not compared: pair learned and true latents with --true-latents"))
+    parts.append("<h2>Latent graph</h2><div class='figs'>" + "".join(figs) + "</div>")
+    parts.append("<h2>Metrics</h2>" + _table(["metric", "value"], rows))
+    if true_latents is None:
+        parts.append("<p class='meta'>No true latents given: MCC and the latent correlation heatmap need them "
+                     "(<code>--true-latents</code>).</p>")
+    parts.append(heat)
+    directed, undirected = plot.split_edges(A)
+    edge_rows = [[_edge_text(names, i, j, False)] for i, j in directed]
+    edge_rows += [[_edge_text(names, i, j, True)] for i, j in undirected]
+    parts.append("<h2>Latent edges</h2>" + (_table(["edge"], edge_rows) if edge_rows else "<p>No edge.</p>"))
+    if order is not None:
+        parts.append("<h2>Causal order</h2><p>" + " &rarr; ".join(html.escape(names[i]) for i in order)
+                     + " (sources first)</p>")
+    return _page("scorecause CRL report", parts)
+
+
+def write_crl_report(out_dir, *, truth=None, true_latents=None, data_description: str = "",
+                     command: str | None = None):
+    """Write ``out_dir/report.html`` from the files a CRL run wrote there (``latents.csv``, ``graph.json``).
+
+    ``truth``: a graph file of the true latent graph; ``true_latents``: a CSV/Parquet file with the true latents
+    of the observational rows (one column per latent). Returns the path.
+    """
+    import json
+    from pathlib import Path
+
+    from scorecause.data import Dataset
+    from scorecause.fileio import atomic_write_text
+    from scorecause.graph import read_graph
+
+    out = Path(out_dir)
+    graph = json.loads((out / "graph.json").read_text())
+    names = graph["nodes"]
+    Zh = Dataset.from_file(out / "latents.csv").X
+    Zt = None if true_latents is None else Dataset.from_file(true_latents).X
+    T = None
+    if truth is not None:
+        T, tnames, _ = read_graph(truth)
+        if len(tnames) != len(names):
+            from scorecause.errors import GraphError
+
+            raise GraphError(f"true latent graph {str(truth)!r} has {len(tnames)} nodes, the run learned "
+                             f"{len(names)} latents; give the graph of the same latents")
+    order = [names.index(v) for v in graph.get("order", [])] or None
+    page = crl_report(Zh, np.asarray(graph["adjacency"]), names, true_latents=Zt, truth=T,
+                      method=str(graph.get("method", "")), data_description=data_description, order=order,
+                      command=command)
+    return atomic_write_text(out / "report.html", page)

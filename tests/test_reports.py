@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from scorecause import plot
 from scorecause.cli import main
 from scorecause.metrics import n_edges, shd
-from scorecause.report import discovery_report, why_no_edges, write_discovery_report
+from scorecause.report import discovery_report, why_no_edges, write_crl_report, write_discovery_report
 
 
 class Page(HTMLParser):
@@ -72,7 +72,9 @@ NAMES = ["a", "b", "c", "e"]
 
 
 def test_cpdag_undirected_edges_counted_once_and_scored_as_shd():
-    page = Page(discovery_report(CPDAG, NAMES, truth=TRUTH, method="PC"))
+    text = discovery_report(CPDAG, NAMES, truth=TRUTH, method="PC")
+    assert "align-items:flex-start" in text  # drawings of different heights side by side keep their aspect
+    page = Page(text)
     assert n_edges(CPDAG) == 4
     assert any("4 edges (2 undirected)" in p for p in page.paragraphs)
     edges = page.table("edge")
@@ -179,7 +181,7 @@ def test_crl_command_writes_a_report(tmp_path):
     prob = simulate_latent(3, 6, 1500, np.random.default_rng(0))
     for m, ds in enumerate(prob.environments):
         ds.to_file(tmp_path / "envs" / f"env{m}.csv")
-    pd.DataFrame(prob.environments[0].meta["Z"]).to_csv(tmp_path / "z.csv", index=False)
+    pd.DataFrame(prob.environments[0].meta["Z"], columns=["L0", "L1", "L2"]).to_csv(tmp_path / "z.csv", index=False)
     write_graph(tmp_path / "truth.json", prob.graph, ["L0", "L1", "L2"])
     res = CliRunner().invoke(main, ["crl", str(tmp_path / "envs"), "--out", str(tmp_path / "out"),
                                     "--truth", str(tmp_path / "truth.json"), "--true-latents", str(tmp_path / "z.csv")])
@@ -190,6 +192,12 @@ def test_crl_command_writes_a_report(tmp_path):
     metrics = {r["metric"]: r["value"] for r in page.table("metric")}
     assert float(metrics["mcc (mean |corr| of matched latents)"]) > 0.9
     assert int(metrics["true latent edges"]) == n_edges(prob.graph) and "shd" in metrics
+    # the same truth written in another node order is matched to the latent columns by name: same metrics
+    perm = [2, 0, 1]
+    write_graph(tmp_path / "perm.json", prob.graph[np.ix_(perm, perm)], [f"L{i}" for i in perm])
+    write_crl_report(tmp_path / "out", truth=tmp_path / "perm.json", true_latents=tmp_path / "z.csv")
+    again = Page((tmp_path / "out" / "report.html").read_text())
+    assert {r["metric"]: r["value"] for r in again.table("metric")} == metrics
 
     # without truth: the recovered graph and the metrics that need no truth, and a note saying what is missing
     res = CliRunner().invoke(main, ["crl", str(tmp_path / "envs"), "--out", str(tmp_path / "o2")])

@@ -23,8 +23,10 @@ _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1000px;margin:2em auto;
 color:#222;padding:0 1em} h1{font-size:1.5em} h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:.9em} td,th{border:1px solid #ccc;padding:3px 9px;text-align:left}
-th{background:#f2f4f8} .figs{display:flex;flex-wrap:wrap;gap:1em} .figs img{max-width:480px}
-.meta{color:#555;font-size:.9em} .empty{background:#fff4e0;padding:.6em;border-left:4px solid #e38b00} code{background:#f4f4f4;padding:1px 4px}
+th{background:#f2f4f8} .figs{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}  /* no stretched (distorted) drawings */
+.figs img{max-width:470px;height:auto}
+.meta{color:#555;font-size:.9em} .empty{background:#fff4e0;padding:.6em;border-left:4px solid #e38b00}
+code{background:#f4f4f4;padding:1px 4px}
 """
 
 
@@ -281,8 +283,8 @@ def match_latents(Z_true, Z_hat) -> tuple[np.ndarray, np.ndarray]:
     return C, match
 
 
-def crl_report(latents, adjacency, latent_names, *, true_latents=None, truth=None, method: str = "",
-               data_description: str = "", order=None, command: str | None = None) -> str:
+def crl_report(latents, adjacency, latent_names, *, true_latents=None, truth=None, true_names=None,
+               method: str = "", data_description: str = "", order=None, command: str | None = None) -> str:
     """HTML report of a causal representation learning run (the ``crl`` command's ``report.html``).
 
     Parameters
@@ -294,6 +296,7 @@ def crl_report(latents, adjacency, latent_names, *, true_latents=None, truth=Non
         |correlation| heatmap (true x learned).
     truth : int (k, k) or None, the true latent graph (same convention). Compared after pairing each true latent
         with its learned latent by :func:`match_latents` (needs ``true_latents``), edge by edge with the SHD rule.
+    true_names : names of the true latents (columns of ``true_latents``, nodes of ``truth``); default 0, 1, ...
     method, data_description, order, command : shown in the header.
     """
     from scorecause import plot
@@ -315,7 +318,7 @@ def crl_report(latents, adjacency, latent_names, *, true_latents=None, truth=Non
     parts.append('<p class="meta">Convention: Z<sub>i</sub> &rarr; Z<sub>j</sub> means latent i causes latent j '
                  "(adjacency A[i, j] = 1).</p>")
     pos = plot.graph_layout(names)
-    figs = [_img(plot.draw_graph(A, names, title="recovered latent graph", pos=pos), "recovered latent graph")]
+    figs = []
     rows = [("latents", k), ("latent edges", n_edges(A))]
     heat = ""
     if true_latents is not None:
@@ -326,12 +329,12 @@ def crl_report(latents, adjacency, latent_names, *, true_latents=None, truth=Non
             raise DataError(f"the true latents have {Zt.shape[0]} rows but the observational environment has "
                             f"{Zh.shape[0]}; give the true latents of the observational rows, in order")
         C, match = match_latents(Zt, Zh)
-        true_names = [f"true {j}" for j in range(Zt.shape[1])]
+        true_names = [str(v) for v in (true_names or range(Zt.shape[1]))]
         rows.append(("mcc (mean |corr| of matched latents)", _fmt(mcc(Zt, Zh))))
         heat = ("<h2>Learned vs true latents</h2><p class='meta'>|correlation| between each true latent (row) and "
                 "each learned latent (column) on the observational rows; outlined: the matching MCC averages.</p>"
-                "<div class='figs'>" + _img(plot.latent_correlation_heatmap(C, true_names, names, match),
-                                            "latent correlation") + "</div>")
+                "<div class='figs'>" + _img(plot.latent_correlation_heatmap(C, [f"true {v}" for v in true_names], names,
+                                                                        match), "latent correlation") + "</div>")
         if truth is not None and Zt.shape[1] == k:
             T = as_adjacency(truth, d=k)
             inv = np.argsort(match)  # learned latent -> true node
@@ -339,13 +342,19 @@ def crl_report(latents, adjacency, latent_names, *, true_latents=None, truth=Non
             aligned[np.ix_(inv, inv)] = A  # learned graph in the true latents' order
             res = evaluate(T, aligned, metrics=["shd", "precision", "recall", "f1"])
             rows += [(m, _fmt(v)) for m, v in res.items()] + [("true latent edges", n_edges(T))]
-            figs.append(_img(plot.draw_comparison(T, aligned, [f"{names[match[a]]}\ntrue {a}" for a in range(k)],
-                                                  title="recovered vs true latent graph\n(learned latents "
-                                                        "placed at their matched true latent)"),
-                             "comparison"))
+            labels = [f"{names[match[a]]}\n({true_names[a]})" for a in range(k)]
+            true_pos = plot.graph_layout(labels)
+            pos = {names[match[a]]: true_pos[labels[a]] for a in range(k)}  # both drawings: one place per latent
+            figs.append(_img(plot.draw_comparison(T, aligned, labels, title="recovered vs true latent graph",
+                                                  pos=true_pos), "comparison"))
     elif truth is not None:
         rows.append(("true graph", "given, but not compared: pair learned and true latents with --true-latents"))
+    figs.insert(0, _img(plot.draw_graph(A, names, title="recovered latent graph", pos=pos),
+                        "recovered latent graph"))
     parts.append("<h2>Latent graph</h2><div class='figs'>" + "".join(figs) + "</div>")
+    if len(figs) > 1:
+        parts.append("<p class='meta'>Each learned latent sits at the place of the true latent it is matched with "
+                     "(in brackets; the matching of the MCC), in both drawings.</p>")
     parts.append("<h2>Metrics</h2>" + _table(["metric", "value"], rows))
     if true_latents is None:
         parts.append("<p class='meta'>No true latents given: MCC and the latent correlation heatmap need them "
@@ -366,7 +375,8 @@ def write_crl_report(out_dir, *, truth=None, true_latents=None, data_description
     """Write ``out_dir/report.html`` from the files a CRL run wrote there (``latents.csv``, ``graph.json``).
 
     ``truth``: a graph file of the true latent graph; ``true_latents``: a CSV/Parquet file with the true latents
-    of the observational rows (one column per latent). Returns the path.
+    of the observational rows (one column per latent). When the graph's node names are the latents' column names
+    the graph is put in the columns' order; otherwise its node order is taken to be the columns'. Returns the path.
     """
     import json
     from pathlib import Path
@@ -379,8 +389,10 @@ def write_crl_report(out_dir, *, truth=None, true_latents=None, data_description
     graph = json.loads((out / "graph.json").read_text())
     names = graph["nodes"]
     Zh = Dataset.from_file(out / "latents.csv").X
-    Zt = None if true_latents is None else Dataset.from_file(true_latents).X
-    T = None
+    Zt = true_names = T = None
+    if true_latents is not None:
+        true_ds = Dataset.from_file(true_latents)
+        Zt, true_names = true_ds.X, list(true_ds.names)
     if truth is not None:
         T, tnames, _ = read_graph(truth)
         if len(tnames) != len(names):
@@ -388,8 +400,13 @@ def write_crl_report(out_dir, *, truth=None, true_latents=None, data_description
 
             raise GraphError(f"true latent graph {str(truth)!r} has {len(tnames)} nodes, the run learned "
                              f"{len(names)} latents; give the graph of the same latents")
+        if true_names is not None and sorted(tnames) == sorted(true_names):
+            idx = [tnames.index(v) for v in true_names]
+            T = T[np.ix_(idx, idx)]
+        else:
+            true_names = true_names or tnames
     order = [names.index(v) for v in graph.get("order", [])] or None
-    page = crl_report(Zh, np.asarray(graph["adjacency"]), names, true_latents=Zt, truth=T,
+    page = crl_report(Zh, np.asarray(graph["adjacency"]), names, true_latents=Zt, truth=T, true_names=true_names,
                       method=str(graph.get("method", "")), data_description=data_description, order=order,
                       command=command)
     return atomic_write_text(out / "report.html", page)

@@ -421,18 +421,24 @@ def train_amortized(config, out_dir, resume, device, stop_at, export_to):
               help="Intervention type (lscale, umni).")
 @click.option("--scores", default=None, help="Score-difference source, e.g. gaussian, classifier-mlp.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--truth", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="True latent graph file (.json/.csv/.graphml/.dot) for the report's comparison.")
+@click.option("--true-latents", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="CSV/Parquet of the true latents of the observational rows: MCC and a heatmap in the report.")
 @friendly_errors
-def crl_command(data, method, out_dir, intervention, scores, seed):
+def crl_command(data, method, out_dir, intervention, scores, seed, truth, true_latents):
     """Learn latents and a latent DAG from environments in DATA (directory of files or one file with 'env').
 
     Writes OUT/latents.csv (observational environment's latents Z0..), OUT/graph.json
-    (A[i, j] = 1 means Zi -> Zj) and OUT/encoder.csv (linear methods).
+    (A[i, j] = 1 means Zi -> Zj), OUT/encoder.csv (linear methods) and OUT/report.html.
     """
     from scorecause.crl.io import fit_from_path
+    from scorecause.report import write_crl_report
 
     for path in fit_from_path(data, method=method, out_dir=out_dir, intervention=intervention,
                               scores=scores, random_state=seed):
         click.echo(f"wrote {path}")
+    click.echo(f"wrote {write_crl_report(out_dir, truth=truth, true_latents=true_latents, data_description=data)}")
 
 
 # --- bench commands: bench, bench-report ---

@@ -11,124 +11,217 @@ matplotlib.use("Agg")
 
 # --- graph drawings and heatmaps (discovery) ---
 
+_NODE_SIZE = 900  # points^2; the axes limits below leave room for a node of this size at the circle's rim
+_RADIUS_MARGIN = 1.35  # axes half-width in layout units (circle radius 1): nodes are never clipped
 
-def _layout(d: int, names, seed: int = 0):
-    """Node positions: a circle (stable, readable for the d <= ~40 graphs a report shows)."""
+
+def graph_layout(names) -> dict:
+    """Node positions on the unit circle, first node on top, clockwise order of ``names``.
+
+    Every graph drawing of a report takes the same positions, so the drawings can be compared node by node.
+
+    >>> sorted(graph_layout(["a", "b"]))
+    ['a', 'b']
+    """
     import numpy as np
 
-    angles = np.linspace(0, 2 * np.pi, d, endpoint=False) + np.pi / 2
-    return {names[i]: (float(np.cos(a)), float(np.sin(a))) for i, a in enumerate(angles)}
+    d = len(names)
+    angles = np.pi / 2 - np.linspace(0, 2 * np.pi, d, endpoint=False)
+    return {str(names[i]): (float(np.cos(a)), float(np.sin(a))) for i, a in enumerate(angles)}
+
+
+def split_edges(A) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Directed edges ``(i, j)`` (only ``A[i, j] = 1``) and undirected edges ``(i, j)``, ``i < j`` (both cells).
+
+    >>> split_edges([[0, 1, 1], [1, 0, 0], [0, 0, 0]])
+    ([(0, 2)], [(0, 1)])
+    """
+    import numpy as np
+
+    M = np.asarray(A) != 0
+    directed = [(int(i), int(j)) for i, j in zip(*np.nonzero(M & ~M.T))]
+    undirected = [(int(i), int(j)) for i, j in zip(*np.nonzero(np.triu(M & M.T, 1)))]
+    return directed, undirected
+
+
+def _graph_axes(ax, pos):
+    """A square axes showing the whole circle layout (node discs included), without frame."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    ax.set_xlim(-_RADIUS_MARGIN, _RADIUS_MARGIN)
+    ax.set_ylim(-_RADIUS_MARGIN, _RADIUS_MARGIN)
+    # an invisible frame over the whole view, so a tight bounding box keeps the same scale in every drawing
+    ax.add_patch(Rectangle((-_RADIUS_MARGIN, -_RADIUS_MARGIN), 2 * _RADIUS_MARGIN, 2 * _RADIUS_MARGIN,
+                           fill=False, edgecolor="none"))
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    return ax.figure, ax
+
+
+def _draw_nodes(G, pos, ax, face: str, edge: str):
+    import networkx as nx
+
+    nx.draw_networkx_nodes(G, pos, ax=ax, node_color=face, edgecolors=edge, node_size=_NODE_SIZE)
+    nx.draw_networkx_labels(G, pos, ax=ax, font_size=8)
+
+
+def _draw_edges(G, pos, ax, edges, *, undirected: bool, **style):
+    """Draw ``edges`` (name pairs); undirected ones as straight lines without arrow heads."""
+    import networkx as nx
+
+    if not edges:
+        return
+    if undirected:
+        style.update(arrowstyle="-")
+    else:
+        style.update(arrowsize=14, connectionstyle="arc3,rad=0.08")
+    nx.draw_networkx_edges(G, pos, ax=ax, edgelist=edges, node_size=_NODE_SIZE, arrows=True, **style)
+
+
+def _node_graph(names):
+    import networkx as nx
+
+    G = nx.DiGraph()
+    G.add_nodes_from(names)
+    return G
 
 
 def draw_graph(A, names=None, edge_probs=None, *, ax=None, title: str | None = None, pos=None):
-    """Draw the directed graph ``A`` (``A[i, j] = 1`` means ``i -> j``) on a circle.
+    """Draw the graph ``A`` (``A[i, j] = 1`` means ``i -> j``; both cells = undirected CPDAG edge ``i - j``).
 
-    With ``edge_probs`` (d, d) the edge width and opacity grow with the probability of each drawn edge.
-    Returns the matplotlib Figure.
+    Directed edges get an arrow head, undirected edges are plain lines (one per pair). With ``edge_probs``
+    (d, d) the width and opacity of each edge grow with its probability (an undirected edge: the larger of
+    its two directions). ``pos`` defaults to :func:`graph_layout`. Returns the matplotlib Figure.
 
     >>> import numpy as np
     >>> fig = draw_graph(np.array([[0, 1], [0, 0]]), ["a", "b"])
     """
-    import matplotlib.pyplot as plt
-    import networkx as nx
     import numpy as np
+    from matplotlib.lines import Line2D
 
     from scorecause.graph import as_adjacency
 
     M = as_adjacency(A)
     d = M.shape[0]
     names = [f"X{i}" for i in range(d)] if names is None else [str(v) for v in names]
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(5.5, 5.5))
-    else:
-        fig = ax.figure
-    pos = pos or _layout(d, names)
-    G = nx.DiGraph()
-    G.add_nodes_from(names)
-    edges = [(names[i], names[j]) for i, j in zip(*np.nonzero(M))]
-    G.add_edges_from(edges)
-    if edge_probs is not None:
-        P = np.asarray(edge_probs, dtype=float)
-        p = [float(P[i, j]) for i, j in zip(*np.nonzero(M))]
-        widths = [0.5 + 3.5 * v for v in p]
-        colors = [(0.1, 0.2, 0.5, 0.25 + 0.75 * v) for v in p]
-    else:
-        widths, colors = 1.6, "#1f3d7a"
-    nx.draw_networkx_nodes(G, pos, ax=ax, node_color="#dfe8f5", edgecolors="#1f3d7a", node_size=900)
-    nx.draw_networkx_labels(G, pos, ax=ax, font_size=8)
-    nx.draw_networkx_edges(G, pos, ax=ax, edgelist=edges, width=widths, edge_color=colors, arrowsize=14,
-                           node_size=900, connectionstyle="arc3,rad=0.08")
-    ax.set_axis_off()
+    pos = pos or graph_layout(names)
+    fig, ax = _graph_axes(ax, pos)
+    G = _node_graph(names)
+    _draw_nodes(G, pos, ax, "#dfe8f5", "#1f3d7a")
+    P = None if edge_probs is None else np.asarray(edge_probs, dtype=float)
+    for undirected, edges in zip((False, True), split_edges(M)):
+        if P is None:
+            widths, colors = 1.6, "#1f3d7a"
+        else:
+            p = [max(P[i, j], P[j, i]) if undirected else P[i, j] for i, j in edges]
+            widths = [0.5 + 3.5 * v for v in p]
+            colors = [(0.1, 0.2, 0.5, 0.25 + 0.75 * v) for v in p]
+        _draw_edges(G, pos, ax, [(names[i], names[j]) for i, j in edges], undirected=undirected,
+                    width=widths, edge_color=colors)
+    if any(split_edges(M)[1]):
+        ax.legend(handles=[Line2D([], [], color="#1f3d7a", marker=">", lw=1.6, label="directed"),
+                           Line2D([], [], color="#1f3d7a", lw=1.6, label="undirected (orientation unknown)")],
+                  loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=8, frameon=False)
     if title:
         ax.set_title(title)
     return fig
 
 
-#: colours of :func:`draw_comparison`
-COMPARISON_COLORS = {"correct": "#2a9d3f", "reversed": "#e38b00", "extra": "#d62828", "missing": "#9a9a9a"}
+#: colours of :func:`draw_comparison`, by edge kind of :func:`edge_comparison`
+COMPARISON_COLORS = {"correct": "#2a9d3f", "reversed": "#e38b00", "undirected": "#7b4fb0",
+                     "oriented": "#1d7fb8", "extra": "#d62828", "missing": "#9a9a9a"}
+#: what each kind means (legend and report text)
+COMPARISON_MEANING = {
+    "correct": "same edge as the truth (direction, or undirected, as in the truth)",
+    "reversed": "adjacency right, direction opposite to the truth",
+    "undirected": "adjacency right, left undirected where the truth has a direction",
+    "oriented": "adjacency right, directed where the truth is undirected",
+    "extra": "edge not in the truth",
+    "missing": "true edge not found",
+}
 
 
 def edge_comparison(true, pred) -> dict[str, list[tuple[int, int]]]:
-    """Classify edges of ``pred`` against ``true`` (both ``A[i, j] = 1`` meaning ``i -> j``).
+    """Classify every adjacent node pair of ``pred`` and ``true`` (``A[i, j] = 1`` means ``i -> j``).
 
-    Returns ``{"correct", "reversed", "extra", "missing"}`` -> list of ``(i, j)`` as drawn: correct/reversed/
-    extra edges in the predicted direction, missing edges in the true direction.
+    Uses the endpoint states of :func:`scorecause.metrics.shd` (none, ``i -> j``, ``j -> i``, undirected), so
+    each pair is counted once and every kind except ``"correct"`` costs exactly 1 in the SHD:
+    ``sum(len(v) for k, v in out.items() if k != "correct") == shd(true, pred)``.
+
+    Returns ``{"correct", "reversed", "undirected", "oriented", "extra", "missing"}`` -> list of ``(i, j)``:
+    the predicted edge as drawn (``i < j`` for an undirected one), or for ``"missing"`` the true edge.
 
     >>> edge_comparison([[0, 1], [0, 0]], [[0, 0], [1, 0]])["reversed"]
     [(1, 0)]
+    >>> edge_comparison([[0, 1], [0, 0]], [[0, 1], [1, 0]])["undirected"]
+    [(0, 1)]
     """
     import numpy as np
 
-    T = np.asarray(true) != 0
-    P = np.asarray(pred) != 0
+    from scorecause.graph import as_adjacency
+    from scorecause.metrics import _pair_states
+
+    T, P = as_adjacency(true), as_adjacency(pred)
+    d = T.shape[0]
+    st, sp = _pair_states(T), _pair_states(P)
     out: dict[str, list[tuple[int, int]]] = {k: [] for k in COMPARISON_COLORS}
-    for i, j in zip(*np.nonzero(P)):
-        if T[i, j]:
-            out["correct"].append((int(i), int(j)))
-        elif T[j, i]:
-            out["reversed"].append((int(i), int(j)))
+    # state 0 none, 1 i->j, 2 j->i, 3 undirected (as metrics._pair_states)
+    drawn = {1: lambda i, j: (i, j), 2: lambda i, j: (j, i), 3: lambda i, j: (i, j)}
+    for (i, j), t, p in zip(zip(*np.triu_indices(d, 1)), st.tolist(), sp.tolist()):
+        i, j = int(i), int(j)
+        if t == 0 and p == 0:
+            continue
+        if p == 0:
+            kind = "missing"
+        elif t == 0:
+            kind = "extra"
+        elif t == p:
+            kind = "correct"
+        elif p == 3:
+            kind = "undirected"
+        elif t == 3:
+            kind = "oriented"
         else:
-            out["extra"].append((int(i), int(j)))
-    for i, j in zip(*np.nonzero(T)):
-        if not P[i, j] and not P[j, i]:
-            out["missing"].append((int(i), int(j)))
+            kind = "reversed"
+        out[kind].append(drawn[t if kind == "missing" else p](i, j))
     return out
 
 
-def draw_comparison(true, pred, names=None, *, ax=None, title: str | None = None):
-    """Draw ``pred`` against ``true``: correct (green), reversed (orange), extra (red), missing (grey, dashed).
+def draw_comparison(true, pred, names=None, *, ax=None, title: str | None = None, pos=None):
+    """Draw ``pred`` against ``true``, one line per adjacent pair, coloured by :func:`edge_comparison`.
 
-    Both adjacencies use ``A[i, j] = 1`` for ``i -> j``. Returns the Figure.
+    Correct green, reversed orange, undirected purple, extra red, missing grey dashed (drawn as in the truth);
+    undirected edges without arrow heads. Both adjacencies use ``A[i, j] = 1`` for ``i -> j``; ``pos`` defaults
+    to :func:`graph_layout`, the layout of :func:`draw_graph`. The legend (below the drawing, never over it)
+    gives the count of each kind. Returns the Figure.
     """
-    import matplotlib.pyplot as plt
-    import networkx as nx
     from matplotlib.lines import Line2D
 
     from scorecause.graph import as_adjacency
 
     T = as_adjacency(true)
     d = T.shape[0]
+    P = as_adjacency(pred, d=d)
     names = [f"X{i}" for i in range(d)] if names is None else [str(v) for v in names]
-    kinds = edge_comparison(T, as_adjacency(pred, d=d))
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(5.5, 5.5))
-    else:
-        fig = ax.figure
-    pos = _layout(d, names)
-    G = nx.DiGraph()
-    G.add_nodes_from(names)
-    nx.draw_networkx_nodes(G, pos, ax=ax, node_color="#f2f2f2", edgecolors="#444444", node_size=900)
-    nx.draw_networkx_labels(G, pos, ax=ax, font_size=8)
+    kinds = edge_comparison(T, P)
+    pos = pos or graph_layout(names)
+    fig, ax = _graph_axes(ax, pos)
+    G = _node_graph(names)
+    _draw_nodes(G, pos, ax, "#f2f2f2", "#444444")
     for kind, edges in kinds.items():
-        el = [(names[i], names[j]) for i, j in edges]
-        if el:
-            nx.draw_networkx_edges(G, pos, ax=ax, edgelist=el, edge_color=COMPARISON_COLORS[kind], width=2.0,
-                                   style="dashed" if kind == "missing" else "solid", arrowsize=14,
-                                   node_size=900, connectionstyle="arc3,rad=0.08")
-    handles = [Line2D([], [], color=c, lw=2, ls="--" if k == "missing" else "-", label=f"{k} ({len(kinds[k])})")
-               for k, c in COMPARISON_COLORS.items()]
-    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.12), ncol=4, fontsize=8, frameon=False)
-    ax.set_axis_off()
+        drawn_from = T if kind == "missing" else P
+        for undirected in (False, True):
+            el = [(names[i], names[j]) for i, j in edges if bool(drawn_from[i, j] and drawn_from[j, i]) == undirected]
+            _draw_edges(G, pos, ax, el, undirected=undirected, edge_color=COMPARISON_COLORS[kind], width=2.0,
+                        style="dashed" if kind == "missing" else "solid")
+    shown = [k for k in COMPARISON_COLORS if kinds[k] or k not in ("undirected", "oriented")]
+    handles = [Line2D([], [], color=COMPARISON_COLORS[k], lw=2, ls="--" if k == "missing" else "-",
+                      label=f"{k} ({len(kinds[k])})") for k in shown]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(handles), 3),
+              fontsize=8, frameon=False)
     if title:
         ax.set_title(title)
     return fig
@@ -151,6 +244,35 @@ def edge_prob_heatmap(P, names=None, *, ax=None, title: str | None = "edge proba
     ax.set_yticks(range(d), names, fontsize=7)
     ax.set_xlabel("effect")
     ax.set_ylabel("cause")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def latent_correlation_heatmap(C, true_names, learned_names, match=None, *, title: str | None = "|correlation|"):
+    """Heatmap of ``C[a, b]`` = |corr(true latent a, learned latent b)| (rows true, columns learned), values
+    written in the cells; ``match[a]`` (learned latent of true latent ``a``) outlined. Returns the Figure."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.patches import Rectangle
+
+    C = np.asarray(C, dtype=float)
+    k, m = C.shape
+    fig, ax = plt.subplots(figsize=(0.6 * m + 2.6, 0.6 * k + 1.6))
+    im = ax.imshow(C, vmin=0, vmax=1, cmap="Blues")
+    for a in range(k):
+        for b in range(m):
+            ax.text(b, a, f"{C[a, b]:.2f}", ha="center", va="center", fontsize=8,
+                    color="white" if C[a, b] > 0.6 else "black")
+    if match is not None:
+        for a, b in enumerate(match):
+            if b >= 0:
+                ax.add_patch(Rectangle((b - 0.5, a - 0.5), 1, 1, fill=False, edgecolor="#d62828", lw=2))
+    ax.set_xticks(range(m), [str(v) for v in learned_names], fontsize=8)
+    ax.set_yticks(range(k), [str(v) for v in true_names], fontsize=8)
+    ax.set_xlabel("learned latent")
+    ax.set_ylabel("true latent")
     fig.colorbar(im, ax=ax, fraction=0.046)
     if title:
         ax.set_title(title)
@@ -201,8 +323,26 @@ def calibration_plot(curves: dict, *, n_bins: int = 10, title: str | None = None
     return fig
 
 # --- benchmark figures (bench) ---
+_LINESTYLES = ("-", "--", ":", "-.")
+_MARKERS = ("o", "s", "^", "D", "v", "P")
+
+
+def method_colors(methods) -> dict[str, tuple]:
+    """One fixed colour per method name (tab10, then tab20), by sorted name: pass the same map to every
+    benchmark figure so a method has one colour throughout a report.
+
+    >>> method_colors(["b", "a"])["a"] == method_colors(["a", "c"])["a"]
+    True
+    """
+    import matplotlib
+
+    names = sorted({str(m) for m in methods})
+    cmap = matplotlib.colormaps["tab10" if len(names) <= 10 else "tab20"]
+    return {m: tuple(float(c) for c in cmap(k % cmap.N)) for k, m in enumerate(names)}
+
+
 def _bench_groups(df, x: str, y: str):
-    """(dataset, line label) -> (x values, mean of y, standard error of y) over the rows of a results table.
+    """(dataset, method, split value or None) -> (x values, mean of y, standard error of y) over the rows.
 
     One line per method, split by the other size axis (n when ``x`` is d, and vice versa) when it varies.
     """
@@ -215,46 +355,65 @@ def _bench_groups(df, x: str, y: str):
     for key, g in df.groupby(keys, sort=False):
         stats = g.groupby(x)[y].agg(["mean", "std", "count"]).sort_index()
         se = (stats["std"] / np.sqrt(stats["count"])).where(stats["count"] > 1, 0.0).fillna(0.0)
-        label = key[1] + (f" ({other}={key[2]:g})" if split else "")
-        out[(key[0], label)] = (stats.index.to_numpy(dtype=float), stats["mean"].to_numpy(), se.to_numpy())
-    return out
+        out[(key[0], key[1], key[2] if split else None)] = (stats.index.to_numpy(dtype=float),
+                                                           stats["mean"].to_numpy(), se.to_numpy())
+    return out, (other if split else None)
 
 
-def _bench_axes(df, title: str):
+def _bench_figure(df, x: str, y: str, title: str, ylabel: str, colors: dict | None, log: bool = False):
+    """One panel per dataset, one line per method (colour from ``colors``; line style per value of the other
+    size axis), mean ± s.e.; one legend right of the panels (never over data); integer ticks for d and n."""
     import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.ticker import FixedLocator, NullLocator
 
     datasets = list(dict.fromkeys(df["dataset"]))
+    colors = colors or method_colors(df["method"])
     fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.4), squeeze=False)
+    axes = dict(zip(datasets, axes[0]))
+    groups, other = _bench_groups(df, x, y)
+    splits = sorted({s for (_, _, s) in groups if s is not None})
+    for (dataset, method, value), (xs, mean, se) in groups.items():
+        if not np.isfinite(mean).any():  # e.g. ece of a method without edge probabilities: no line, no legend
+            continue
+        k = splits.index(value) if value is not None else 0
+        label = str(method) + (f" ({other}={value:g})" if value is not None else "")
+        axes[dataset].errorbar(xs, mean, yerr=se, color=colors[str(method)], ls=_LINESTYLES[k % 4],
+                               marker=_MARKERS[k % 6], capsize=3, label=label)
+    for dataset, ax in axes.items():
+        ax.set(title=str(dataset), xlabel=x, ylabel=ylabel)
+        if log:
+            ax.set(xscale="log", yscale="log")
+        if x in ("d", "n"):  # sizes are integers: ticks exactly at the sizes run
+            ticks = sorted({float(v) for v in df.loc[df["dataset"] == dataset, x].dropna()})
+            ax.xaxis.set_major_locator(FixedLocator(ticks))
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.set_xticklabels([f"{v:g}" for v in ticks])
+    handles, labels = next(iter(axes.values())).get_legend_handles_labels()
+    for ax in list(axes.values())[1:]:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
     fig.suptitle(title)
-    return fig, dict(zip(datasets, axes[0]))
+    fig.tight_layout()
+    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small", frameon=False)
+    return fig
 
 
-def plot_bench_metric(df, metric: str, x: str = "d"):
+def plot_bench_metric(df, metric: str, x: str = "d", colors: dict | None = None):
     """Benchmark ``metric`` (e.g. SHD, F1, SID) against ``x``: one panel per dataset, one line per method,
-    mean ± standard error over seeds. ``df`` is a results table (rows with status ``"ok"``)."""
-    fig, axes = _bench_axes(df, f"{metric} vs {x} (mean ± s.e.)")
-    for (dataset, method), (xs, mean, se) in _bench_groups(df, x, metric).items():
-        axes[dataset].errorbar(xs, mean, yerr=se, marker="o", capsize=3, label=method)
-    for dataset, ax in axes.items():
-        ax.set(title=str(dataset), xlabel=x, ylabel=metric)
-        ax.legend(fontsize="small")
-    fig.tight_layout()
-    return fig
+    mean ± standard error over seeds. ``df`` is a results table (rows with status ``"ok"``); ``colors`` is
+    the method -> colour map shared by all figures (default :func:`method_colors` of ``df``)."""
+    return _bench_figure(df, x, metric, f"{metric} vs {x} (mean ± s.e.)", metric, colors)
 
 
-def plot_bench_time(df, x: str = "d"):
+def plot_bench_time(df, x: str = "d", colors: dict | None = None):
     """Fit time (s) against ``x`` (``"d"`` or ``"n"``) on log-log axes, one line per method, per dataset."""
-    fig, axes = _bench_axes(df, f"fit time vs {x} (log-log)")
-    for (dataset, method), (xs, mean, se) in _bench_groups(df, x, "fit_time_s").items():
-        axes[dataset].errorbar(xs, mean, yerr=se, marker="o", capsize=3, label=method)
-    for dataset, ax in axes.items():
-        ax.set(title=str(dataset), xlabel=x, ylabel="fit time (s)", xscale="log", yscale="log")
-        ax.legend(fontsize="small")
-    fig.tight_layout()
-    return fig
+    return _bench_figure(df, x, "fit_time_s", f"fit time vs {x} (log-log)", "fit time (s)", colors, log=True)
 
 
-def plot_bench_calibration(df):
+def plot_bench_calibration(df, colors: dict | None = None):
     """Reliability diagram per method from the ``calibration`` bins a benchmark stores for probabilistic
     methods: observed edge frequency against mean predicted probability, pooled over cells."""
     import json
@@ -262,17 +421,19 @@ def plot_bench_calibration(df):
     import matplotlib.pyplot as plt
     import numpy as np
 
+    colors = colors or method_colors(df["method"])
     fig, ax = plt.subplots(figsize=(4.5, 4.2))
-    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1)
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfect calibration")
     for method, g in df[df["calibration"].notna()].groupby("method", sort=False):
         bins = [json.loads(c) for c in g["calibration"]]
         count = np.sum([b["count"] for b in bins], axis=0)
         pos = np.sum([b["positive"] for b in bins], axis=0)
         psum = np.sum([b["psum"] for b in bins], axis=0)
         keep = count > 0
-        ax.plot(psum[keep] / count[keep], pos[keep] / count[keep], marker="o", label=method)
+        ax.plot(psum[keep] / count[keep], pos[keep] / count[keep], marker="o", color=colors[str(method)],
+                label=str(method))
     ax.set(xlabel="predicted edge probability", ylabel="observed edge frequency", xlim=(0, 1), ylim=(0, 1),
            title="calibration")
-    ax.legend(fontsize="small")
     fig.tight_layout()
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize="small", frameon=False)
     return fig

@@ -65,4 +65,5 @@ def test_report_without_truth_and_with_cyclic_truth():
     page = discovery_report(A, ["a", "b", "c"], truth=cyclic)
     assert "n/a" in page  # SID is undefined for a cyclic truth; the report says so instead of failing
     kinds = edge_comparison(cyclic, np.array([[0, 0, 0], [1, 0, 1], [0, 1, 0]]))
-    assert kinds == {"correct": [(1, 2)], "reversed": [(1, 0), (2, 1)], "extra": [], "missing": [(2, 0)]}
+    assert kinds == {"correct": [], "reversed": [(1, 0)], "undirected": [(1, 2)], "oriented": [], "extra": [],
+                     "missing": [(2, 0)]}  # 1 - 2 is undirected: one pair, not a correct plus a reversed edge

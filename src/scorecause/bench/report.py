@@ -3,7 +3,7 @@
 The input is a results folder written by :func:`scorecause.bench.run_bench` (one row per cell). Rows with
 ``status != "ok"`` are counted (``ok`` / ``cells`` columns) but excluded from the means. The standard error
 of a mean over ``k`` cells is ``s / sqrt(k)`` with ``s`` the sample standard deviation (ddof = 1); it is
-blank for ``k < 2``.
+blank for ``k < 2``. ``[k/m]`` after a value: defined for only k of the m ok cells (:data:`TABLE_NOTES`).
 """
 
 from __future__ import annotations
@@ -79,6 +79,17 @@ def _fmt(mean, se, digits=3, k=None, ok=None) -> str:
     return text
 
 
+#: what the table's notation means; printed under the HTML table and the markdown table
+TABLE_NOTES = (
+    "Each cell: mean ± standard error over the seeds of that setting (cells with status ok only).",
+    "A value followed by [k/m]: the mean is over only k of the m ok cells, because the metric is undefined for "
+    "the other m - k (e.g. SID of a CPDAG or cyclic output, ece without edge probabilities).",
+    "–: the metric is undefined for every ok cell of that row.",
+    "ok/cells: cells that finished / cells run (failed and timed-out cells are listed below the table).",
+    "↓: smaller is better.",
+)
+
+
 def _cell(r, m) -> str:
     return _fmt(r[f"{m}_mean"], r[f"{m}_se"], k=r.get(f"{m}_k"), ok=r["ok"])
 
@@ -98,15 +109,17 @@ def markdown_table(summary: pd.DataFrame, metrics=None) -> str:
         cells += [_cell(r, m) for m in metrics]
         cells += [_fmt(r["fit_time_s_mean"], r["fit_time_s_se"]), f"{r['ok']}/{r['cells']}"]
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n\n" + "\n".join(f"- {note}" for note in TABLE_NOTES) + "\n"
 
 
 def figures(df: pd.DataFrame, metrics=None) -> dict:
     """Matplotlib figures by name: ``<metric>_vs_d`` (SHD/F1/SID ... vs d), ``time_vs_d``, ``time_vs_n``
-    (log-log) and ``calibration`` (when any method reported edge probabilities). Empty plots are skipped."""
+    (log-log) and ``calibration`` (when any method reported edge probabilities). Empty plots are skipped.
+    Every figure colours a method with the same colour (:func:`scorecause.plot.method_colors` of all methods)."""
     from scorecause import plot
 
     metrics = list(metrics) if metrics else metric_columns(df)
+    colors = plot.method_colors(df["method"])  # one colour per method, the same in every figure
     ok = df[df["status"] == "ok"]
     out = {}
     if ok.empty:
@@ -114,12 +127,12 @@ def figures(df: pd.DataFrame, metrics=None) -> dict:
     sim = ok[ok["d"].notna()] if "d" in ok else ok.iloc[0:0]
     for m in metrics:
         if sim[m].notna().any() and sim["d"].nunique() > 1:
-            out[f"{m}_vs_d"] = plot.plot_bench_metric(sim, m, x="d")
+            out[f"{m}_vs_d"] = plot.plot_bench_metric(sim, m, x="d", colors=colors)
     for x in ("d", "n"):
         if x in sim and sim[x].nunique() > 1:
-            out[f"time_vs_{x}"] = plot.plot_bench_time(sim, x=x)
+            out[f"time_vs_{x}"] = plot.plot_bench_time(sim, x=x, colors=colors)
     if "calibration" in ok and ok["calibration"].notna().any():
-        out["calibration"] = plot.plot_bench_calibration(ok)
+        out["calibration"] = plot.plot_bench_calibration(ok, colors=colors)
     return out
 
 
@@ -139,7 +152,9 @@ def html_report(df: pd.DataFrame, summary: pd.DataFrame, images: dict, *, title:
     metrics = list(metrics) if metrics else [c[:-5] for c in summary.columns
                                              if c.endswith("_mean") and c != "fit_time_s_mean"]
     keys = [k for k in ("method", *SETTING) if k in summary.columns]
-    head = "".join(f"<th>{esc(h)}</th>" for h in keys + metrics + ["fit time (s)", "ok/cells"])
+    head = "".join(f"<th>{esc(h)}</th>" for h in keys + [m + (" ↓" if m in LOWER_IS_BETTER else "") for m in metrics]
+                   + ["fit time (s)", "ok/cells"])
+    notes = "<ul class='notes'>" + "".join(f"<li>{esc(n)}</li>" for n in TABLE_NOTES) + "</ul>"
     body = []
     for _, r in summary.iterrows():
         tds = [esc(str(r[k])) for k in keys] + [esc(_cell(r, m)) for m in metrics]
@@ -155,11 +170,12 @@ def html_report(df: pd.DataFrame, summary: pd.DataFrame, images: dict, *, title:
     imgs = "".join(f"<figure><img alt='{esc(name)}' src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
                    f"<figcaption>{esc(name)}</figcaption></figure>" for name, png in images.items())
     style = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
-             "padding:3px 8px;text-align:right}th{background:#eee}figure{display:inline-block;margin:1em}")
+             "padding:3px 8px;text-align:right}th{background:#eee}figure{display:inline-block;margin:1em}"
+             ".notes{color:#555;font-size:.9em}")
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{esc(title)}</title><style>{style}</style>"
             f"</head><body><h1>{esc(title)}</h1><p>{len(df)} cells, {int((df['status'] == 'ok').sum())} ok. "
             "Cells: mean ± standard error over seeds; adjacency convention A[i, j] = 1 means i → j.</p>"
-            f"<table><tr>{head}</tr>{''.join(body)}</table>{fail_html}<h2>Figures</h2>{imgs}</body></html>\n")
+            f"<table><tr>{head}</tr>{''.join(body)}</table>{notes}{fail_html}<h2>Figures</h2>{imgs}</body></html>\n")
 
 
 def write_report(results, *, html=None, markdown=None, figures_dir=None, metrics=None) -> list[Path]:

@@ -146,7 +146,7 @@ def constraint_text(constraints) -> str:
         else:
             text = str(c)
             if c is N_JOBS[2]:
-                text = "-1 (all cores) or below"
+                text = "an int <= -1 (-1: all cores)"
             parts.append(text)
     return " or ".join(parts)
 
@@ -202,7 +202,7 @@ def _doc_descriptions(cls) -> dict[str, str]:
                     break
                 body.append(nxt.strip())
             text = " ".join(body) or (m.group(2) or "")
-            text = re.split(r"(?<=[.;])\s", text, maxsplit=1)[0]
+            text = re.split(r"(?<=\.)\s", text, maxsplit=1)[0]
             found.setdefault(m.group(1), text)
     return found
 

@@ -6,7 +6,8 @@ Every estimator class states its reach with three class attributes and one metho
     fewest rows the method can use at all (fewer: :class:`~scorecause.errors.DataError` naming the limit);
 ``max_features``
     number of variables beyond which the method is far outside what it was built or measured for
-    (a :class:`SizeWarning` naming the limit; the run continues);
+    (a :class:`SizeWarning` naming the limit; the run continues; beyond ten times the limit a
+    :class:`~scorecause.errors.DataError`);
 ``max_rows`` parameter (kernel methods)
     the **large-n path**: above ``max_rows`` rows a seeded random subsample of ``max_rows`` rows is used,
     with a :class:`SizeWarning` notice; ``max_rows=None`` uses every row;
@@ -16,7 +17,8 @@ Every estimator class states its reach with three class attributes and one metho
 
 :func:`check_size` applies them: when the memory estimate of the rows actually used exceeds this machine's
 memory, it stops with a one-line error that gives the fix (``max_rows``) instead of attempting the allocation.
-Fewer rows than variables gives a warning (estimates are unreliable there).
+Fewer rows than variables gives a warning (estimates are unreliable there), or an error for a method that
+sets ``needs_more_rows_than_variables`` (its regression needs ``n > d``).
 """
 
 from __future__ import annotations
@@ -72,9 +74,15 @@ def check_size(estimator, data):
         raise DataError(f"{name} needs at least {min_rows} rows, the data have {n} (x {d} variables); "
                         "give more rows")
     max_features = getattr(estimator, "max_features", None)
+    if max_features is not None and d > 10 * max_features:
+        raise DataError(f"{name} handles up to about {max_features} variables, the data have {d}: far beyond "
+                        f"its reach; select at most {max_features} variables (or use a method built for more)")
     if max_features is not None and d > max_features:
         warnings.warn(f"{name} is built for up to about {max_features} variables, the data have {d}: expect a "
                       "very long run and poor accuracy; select variables first", SizeWarning, stacklevel=3)
+    if n <= d and getattr(estimator, "needs_more_rows_than_variables", False):
+        raise DataError(f"{name} needs more rows than variables, the data have {n} rows x {d} variables; give "
+                        "more rows or select fewer variables")
     if n <= d:
         warnings.warn(f"{name}: only {n} rows for {d} variables (n <= d); the learned graph is unreliable, "
                       "give more rows than variables", SizeWarning, stacklevel=3)

@@ -220,6 +220,7 @@ class DirectLiNGAM(CausalEstimator):
                               "threshold": [Interval(float, 0, None)], "random_state": RANDOM_STATE}
     min_rows = 10
     max_features = 300
+    needs_more_rows_than_variables = True  # lingam's LassoLarsIC fails for n <= d
 
     def __init__(self, measure: str = "pwling", threshold: float = 0.0, random_state=None):
         self.measure = measure

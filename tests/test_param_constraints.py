@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from scorecause.cli import _CRL_METHODS, main
-from scorecause.constraints import _satisfies, validate_params
+from scorecause.constraints import _satisfies, constraint_text, validate_params
 from scorecause.errors import ConfigError
 from scorecause.registry import methods, register
 
@@ -60,6 +60,19 @@ def data_csv(tmp_path_factory):
     path = tmp_path_factory.mktemp("params") / "data.csv"
     simulate("score-gp-er", d=5, n=300, rng=np.random.default_rng(0)).to_file(path)
     return path
+
+
+@pytest.mark.parametrize("name", sorted(set(methods) - set(_CRL_METHODS)))
+def test_cli_bad_value_of_each_parameter_one_line(data_csv, tmp_path, name):
+    cls = methods[name]
+    for param, constraints in cls._parameter_constraints.items():
+        bad = _bad_value(constraints)
+        text = "none" if bad is None else str(bad)
+        result = CliRunner().invoke(main, ["discover", str(data_csv), "-m", name, "--param", f"{param}={text}",
+                                           "-o", str(tmp_path / "g.json")])
+        assert result.exit_code == 1, (param, result.output)
+        assert result.output == f"error: {cls.__name__} parameter {param}={bad!r} is invalid: must be " \
+            f"{constraint_text(constraints)}\n", result.output
 
 
 @pytest.mark.parametrize("args, expected", [

@@ -44,6 +44,13 @@ def test_all_rows_beyond_memory_stop_with_the_fix_before_allocating(big):
         SCORE(max_rows=None).fit(big)
 
 
+def test_kernel_ci_test_on_many_rows_stops_with_its_fix(big):
+    from scorecause.bench.baselines import PC
+
+    with pytest.raises(DataError, match="PC on 200000 rows.*use indep_test='fisherz'"):
+        PC(indep_test="kci").fit(big)
+
+
 def test_five_rows_ten_thousand_columns():
     X = np.random.default_rng(0).normal(size=(5, 10_000))
     with pytest.raises(DataError, match="SCORE needs at least 10 rows, the data have 5"):

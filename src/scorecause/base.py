@@ -38,6 +38,8 @@ class CausalEstimator(BaseEstimator, ABC):
     #: fewest rows the method can use; variables beyond which it is far out of its reach (None: no limit)
     min_rows: int = 3
     max_features: int | None = None
+    #: what to change when the memory estimate exceeds the machine's (see :mod:`scorecause.limits`)
+    memory_fix: str = "fit on a random subsample of the rows"
 
     def _memory_bytes(self, n: int, d: int) -> float:
         """Estimated peak memory (bytes) of a fit on ``n`` rows x ``d`` variables (0: negligible)."""

@@ -13,7 +13,7 @@ Every estimator class states its reach with three class attributes and one metho
     with a :class:`SizeWarning` notice; ``max_rows=None`` uses every row;
 ``_memory_bytes(n, d)``
     the estimated peak memory of the fit on ``n`` rows (e.g. 10 float64 ``n x n`` matrices for the Stein
-    kernel methods, measured).
+    kernel methods, measured); ``memory_fix`` says what to change when it is too large.
 
 :func:`check_size` applies them: when the memory estimate of the rows actually used exceeds this machine's
 memory, it stops with a one-line error that gives the fix (``max_rows``) instead of attempting the allocation.
@@ -98,7 +98,7 @@ def check_size(estimator, data):
     need, have = estimator._memory_bytes(n, d), physical_memory()
     if need > have:
         fix = ("set max_rows (e.g. --param max_rows=5000) to fit on a row subsample" if "max_rows" in
-               estimator.get_params(deep=False) else "fit on a random subsample of the rows")
+               estimator.get_params(deep=False) else getattr(estimator, "memory_fix", "use fewer rows"))
         raise DataError(f"{name} on {n} rows x {d} variables needs about {_fmt_bytes(need)} of memory, this "
                         f"machine has {_fmt_bytes(have)}; {fix}")
     return data

@@ -139,6 +139,7 @@ class AVICI(CausalEstimator):
     }
     min_rows = 2
     max_features = 100  # shipped models were trained on d <= 30
+    memory_fix = "set chunk_size (e.g. --param chunk_size=500)"
 
     def _memory_bytes(self, n: int, d: int) -> float:
         """Attention over rows: about ``8 heads x d x m^2`` float32 per pass, ``m`` the rows per chunk."""

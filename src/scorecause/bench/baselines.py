@@ -98,6 +98,7 @@ class PC(CausalEstimator):
     }
     min_rows = 10
     max_features = 300
+    memory_fix = "use indep_test='fisherz' or fit on a random subsample of the rows"
 
     def _memory_bytes(self, n: int, d: int) -> float:
         """Kernel tests hold a few ``n x n`` matrices; Fisher-z only the correlation matrix."""
@@ -157,6 +158,7 @@ class GES(CausalEstimator):
     }
     min_rows = 10
     max_features = 100
+    memory_fix = "use score_func='local_score_BIC' or fit on a random subsample of the rows"
 
     def _memory_bytes(self, n: int, d: int) -> float:
         """Kernel (CV / marginal) scores hold a few ``n x n`` matrices; BIC only the covariance."""

@@ -38,6 +38,14 @@ def test_200000_rows_fit_quickly_on_a_smaller_subsample(big):
     assert est.adjacency_.shape == (20, 20) and sorted(est.order_) == list(range(20))
 
 
+def test_hours_long_run_warns_first():
+    from scorecause.discovery import NoGAM
+
+    X = Dataset.from_array(np.random.default_rng(0).normal(size=(4000, 30)))
+    with pytest.warns(SizeWarning, match=r"NoGAM on 4000 rows x 30 variables may take roughly \d+ hours"):
+        check_size(NoGAM(), X)
+
+
 def test_all_rows_beyond_memory_stop_with_the_fix_before_allocating(big):
     with pytest.raises(DataError, match=r"SCORE on 200000 rows x 20 variables needs about .* GB of memory.*"
                                         r"max_rows"):

@@ -45,6 +45,10 @@ class CausalEstimator(BaseEstimator, ABC):
         """Estimated peak memory (bytes) of a fit on ``n`` rows x ``d`` variables (0: negligible)."""
         return 0.0
 
+    def _seconds(self, n: int, d: int) -> float:
+        """Rough run time (seconds, within a factor of a few) of a fit on ``n`` x ``d`` (0: not estimated)."""
+        return 0.0
+
     def fit(self, X, *, interventions=None, prior=None):
         """Learn the graph from ``X`` (ndarray n x d, DataFrame or Dataset); returns ``self``.
 

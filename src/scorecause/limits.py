@@ -13,7 +13,9 @@ Every estimator class states its reach with three class attributes and one metho
     with a :class:`SizeWarning` notice; ``max_rows=None`` uses every row;
 ``_memory_bytes(n, d)``
     the estimated peak memory of the fit on ``n`` rows (e.g. 10 float64 ``n x n`` matrices for the Stein
-    kernel methods, measured); ``memory_fix`` says what to change when it is too large.
+    kernel methods, measured); ``memory_fix`` says what to change when it is too large;
+``_seconds(n, d)``
+    a rough run-time estimate (flop count at about 10 GFLOP/s); above an hour a :class:`SizeWarning`.
 
 :func:`check_size` applies them: when the memory estimate of the rows actually used exceeds this machine's
 memory, it stops with a one-line error that gives the fix (``max_rows``) instead of attempting the allocation.
@@ -34,6 +36,8 @@ __all__ = ["SizeWarning", "check_size", "physical_memory", "kernel_bytes", "MEMO
 
 #: memory the default ``max_rows`` of a kernel method is chosen to stay under (bytes)
 MEMORY_BUDGET = 2 * 2**30
+#: estimated run time (``_seconds``) above which a fit warns first
+LONG_RUN_S = 3600.0
 
 
 class SizeWarning(UserWarning):
@@ -101,4 +105,9 @@ def check_size(estimator, data):
                estimator.get_params(deep=False) else getattr(estimator, "memory_fix", "use fewer rows"))
         raise DataError(f"{name} on {n} rows x {d} variables needs about {_fmt_bytes(need)} of memory, this "
                         f"machine has {_fmt_bytes(have)}; {fix}")
+    seconds = estimator._seconds(n, d)
+    if seconds > LONG_RUN_S:
+        fix = "lower max_rows" if "max_rows" in estimator.get_params(deep=False) else "use fewer rows or variables"
+        warnings.warn(f"{name} on {n} rows x {d} variables may take roughly {seconds / 3600:.0f} hours on one "
+                      f"core (a rough estimate); {fix} for a quicker run", SizeWarning, stacklevel=3)
     return data

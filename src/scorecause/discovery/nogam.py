@@ -174,6 +174,13 @@ class NoGAM(OrderBasedEstimator):
         self.max_rows = max_rows
         self._set_common(prune, alpha, pns, n_splines, cam_backend, n_bootstrap, random_state, n_jobs, progress)
 
+    def _seconds(self, n: int, d: int) -> float:
+        """``d^2 / 2`` eigendecompositions of ``n x n`` kernels (about ``10 n^3`` flops each, ~10 GFLOP/s)."""
+        from joblib import effective_n_jobs
+
+        fits = 1 + self.n_bootstrap / max(effective_n_jobs(self.n_jobs), 1)
+        return fits * d * d / 2 * 10 * n**3 / 1e10
+
     def _order(self, X, precedence, rng, bar=None):
         Z = (X - X.mean(0)) / X.std(0) if self.standardize else np.asarray(X, dtype=np.float64)
         state = SteinState(Z, self.eta, self.device)

@@ -171,3 +171,12 @@ def test_cli_n_jobs_reaches_the_bootstrap(data_csv, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     workers = {int(p.name) for p in pids.iterdir()} - {os.getpid()}
     assert len(workers) == 2  # the 4 replicates ran in 2 worker processes
+
+
+def test_constraints_docstring_examples():
+    import doctest
+
+    import scorecause.constraints
+
+    result = doctest.testmod(scorecause.constraints)
+    assert result.failed == 0 and result.attempted > 0

@@ -10,7 +10,7 @@ set or a :class:`Predicate`. :func:`validate_params` checks an estimator's curre
 
 >>> class Demo:
 ...     _parameter_constraints = {"alpha": [Interval(float, 0, 1, closed="neither")]}
-...     def get_params(self): return {"alpha": 5.0}
+...     def get_params(self, deep=False): return {"alpha": 5.0}
 >>> validate_params(Demo())
 Traceback (most recent call last):
 ...

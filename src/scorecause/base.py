@@ -6,7 +6,10 @@ once (``X`` may be an ndarray, a DataFrame or a :class:`~scorecause.data.Dataset
 means ``i -> j``) and, where defined, ``order_`` (sources first) and ``edge_probs_``.
 ``graph_`` is derived: a networkx DiGraph over the variable names.
 
-Each class declares the assumptions it relies on in ``tags`` (readable by tools and the benchmark harness).
+Each class declares the assumptions it relies on in ``tags`` (readable by tools and the benchmark harness),
+its parameter constraints once in ``_parameter_constraints`` (:mod:`scorecause.constraints`, checked at the
+start of :meth:`fit`, listed by ``scorecause discover --method NAME --help-method``) and its reach in
+``min_rows`` / ``max_features`` / ``_memory_bytes`` (:mod:`scorecause.limits`, applied before any work).
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from abc import ABC, abstractmethod
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from scorecause.constraints import validate_params
 from scorecause.data import Dataset, Prior, as_dataset, as_prior
 from scorecause.errors import NotFittedError
+from scorecause.limits import check_size
 
 #: assumption tags a method may declare (True when it relies on it)
 ASSUMPTIONS = ("additive_noise", "gaussian_noise", "linear", "causal_sufficiency", "acyclic", "interventional")
@@ -28,9 +33,30 @@ class CausalEstimator(BaseEstimator, ABC):
 
     tags: dict[str, bool] = {"causal_sufficiency": True, "acyclic": True}
     supports_prior: bool = False
+    #: parameter name -> allowed values (:mod:`scorecause.constraints`); every subclass declares all of its own
+    _parameter_constraints: dict = {}
+    #: fewest rows the method can use; variables beyond which it is far out of its reach (None: no limit)
+    min_rows: int = 3
+    max_features: int | None = None
+    #: what to change when the memory estimate exceeds the machine's (see :mod:`scorecause.limits`)
+    memory_fix: str = "fit on a random subsample of the rows"
+
+    def _memory_bytes(self, n: int, d: int) -> float:
+        """Estimated peak memory (bytes) of a fit on ``n`` rows x ``d`` variables (0: negligible)."""
+        return 0.0
+
+    def _seconds(self, n: int, d: int) -> float:
+        """Rough run time (seconds, within a factor of a few) of a fit on ``n`` x ``d`` (0: not estimated)."""
+        return 0.0
 
     def fit(self, X, *, interventions=None, prior=None):
-        """Learn the graph from ``X`` (ndarray n x d, DataFrame or Dataset); returns ``self``."""
+        """Learn the graph from ``X`` (ndarray n x d, DataFrame or Dataset); returns ``self``.
+
+        The parameters are checked first (:func:`scorecause.constraints.validate_params`), then the data's
+        size against the method's limits (:func:`scorecause.limits.check_size`; kernel methods may continue
+        on a seeded row subsample of ``max_rows`` rows, with a warning).
+        """
+        validate_params(self)
         data = as_dataset(X, interventions=interventions)
         prior = as_prior(prior)
         if prior is not None and not prior.is_empty():
@@ -39,6 +65,7 @@ class CausalEstimator(BaseEstimator, ABC):
 
                 raise PriorError(f"{type(self).__name__} does not accept prior knowledge")
             prior.bind(data.names)  # validate against the variable names before any work
+        data = check_size(self, data)
         self.n_features_in_ = data.d
         self.feature_names_in_ = np.asarray(data.names, dtype=object)
         self._fit(data, prior)

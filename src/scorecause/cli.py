@@ -41,6 +41,18 @@ def main():
 
     Adjacency convention in every file: A[i, j] = 1 means i -> j (row causes column).
     """
+    import warnings
+
+    warnings.formatwarning = _one_line_warning
+
+
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """scorecause's own warnings (e.g. a row subsample notice) as one ``warning: ...`` line."""
+    if category.__module__.startswith("scorecause"):
+        return f"warning: {message}\n"
+    import warnings
+
+    return warnings._formatwarning_orig(message, category, filename, lineno, line)
 
 
 # --- foundation commands: simulate, evaluate, datasets ---
@@ -289,7 +301,56 @@ def _discovery_method(_ctx, _param, value: str) -> str:
     if name not in methods or name in _CRL_METHODS:
         allowed = ", ".join(m for m in methods if m not in _CRL_METHODS)
         raise click.BadParameter(f"unknown method {value!r}; choose one of: {allowed}")
+    _print_method_help(_ctx, name)
     return name
+
+
+def _help_method_flag(ctx, _param, value):
+    if value and not ctx.resilient_parsing:
+        ctx.meta["help_method"] = True
+        _print_method_help(ctx, ctx.params.get("method"))
+
+
+def _print_method_help(ctx, name) -> None:
+    """With ``--help-method``: list method ``name``'s parameters (default, allowed values, meaning) and exit."""
+    if name is None or not ctx.meta.get("help_method"):
+        return  # --method is processed later (or the flag was not given)
+    from scorecause.constraints import describe_params
+    from scorecause.registry import methods
+
+    cls = methods[name]
+    click.echo(f"{name}: {(cls.__doc__ or '').strip().splitlines()[0]}")
+    click.echo("parameters (set with --param NAME=VALUE):")
+    for row in describe_params(cls):
+        click.echo(f"  {row['name']} = {row['default']!r}  [{row['allowed']}]")
+        if row["description"]:
+            click.echo(f"      {row['description']}")
+    ctx.exit()
+
+
+def _parse_param(text: str):
+    """``NAME=VALUE`` -> (name, value); VALUE as int, float, bool, None, a comma-separated tuple or a string."""
+    from scorecause.errors import ConfigError
+
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip():
+        raise ConfigError(f"--param {text!r} must look like NAME=VALUE, e.g. --param threshold=0.3")
+
+    def value(v: str):
+        v = v.strip()
+        low = v.lower()
+        if low in ("none", "null"):
+            return None
+        if low in ("true", "false"):
+            return low == "true"
+        for kind in (int, float):
+            try:
+                return kind(v)
+            except ValueError:
+                pass
+        return v
+
+    return name.strip(), (tuple(value(v) for v in raw.split(",") if v.strip()) if "," in raw else value(raw))
 _EXAMPLES = ("sachs",)
 
 
@@ -304,9 +365,18 @@ _EXAMPLES = ("sachs",)
               help="JSON/YAML file with 'required', 'forbidden' edges ([cause, effect] pairs) and 'tiers'.")
 @click.option("--bootstrap", "n_bootstrap", type=int, default=0, show_default=True,
               help="Bootstrap resamples for edge probabilities (0 = none).")
-@click.option("--alpha", type=float, default=1e-3, show_default=True, help="CAM pruning p-value cutoff.")
+@click.option("--alpha", type=float, default=None,
+              help="Significance level, in (0, 1); default: the method's own. score, das, nogam, scoresort, "
+                   "varsort: CAM pruning p-value cutoff (0.001); pc: CI-test level (0.05); methods "
+                   "without an alpha reject it. Same as --param alpha=VALUE.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Set any parameter of the method (repeatable), e.g. --param model=rff --param threshold=0.3; "
+                   "list them with --help-method.")
+@click.option("--help-method", is_flag=True, expose_value=False, is_eager=True, callback=_help_method_flag,
+              help="List the parameters of --method (defaults, allowed values, meaning) and exit.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed (bootstrap resampling).")
-@click.option("--n-jobs", type=int, default=1, show_default=True, help="Parallel workers (joblib).")
+@click.option("--n-jobs", type=int, default=1, show_default=True,
+              help="Parallel workers (joblib): bootstrap resamples, else CAM nodes; -1 = all cores.")
 @click.option("--truth", type=click.Path(exists=True, dir_okay=False), default=None,
               help="True graph file (.csv/.json/.graphml/.dot) for metrics in the report.")
 @click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
@@ -315,7 +385,8 @@ _EXAMPLES = ("sachs",)
               help="Also write a self-contained HTML report (graph drawing, edge table, metrics if truth known).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 @friendly_errors
-def discover_command(data, example, method, prior, n_bootstrap, alpha, seed, n_jobs, truth, out, report, quiet):
+def discover_command(data, example, method, prior, n_bootstrap, alpha, params, seed, n_jobs, truth, out, report,
+                     quiet):
     """Learn a causal graph from DATA (CSV/Parquet, one column per variable) by score matching.
 
     \b
@@ -336,8 +407,21 @@ def discover_command(data, example, method, prior, n_bootstrap, alpha, seed, n_j
     _graph_suffix_ok(out)
     if report is not None and not str(report).lower().endswith((".html", ".htm")):
         raise ConfigError(f"report file {report!r} must end in .html")
-    if n_bootstrap < 0:
-        raise ConfigError(f"--bootstrap must be >= 0, got {n_bootstrap}")
+    from scorecause.constraints import validate_params
+
+    accepted = methods[method]().get_params()
+    explicit = dict(_parse_param(p) for p in params)
+    if alpha is not None:
+        explicit["alpha"] = alpha
+    unknown = sorted(set(explicit) - set(accepted))
+    if unknown:
+        raise ConfigError(f"method {method!r} has no parameter {', '.join(unknown)}; valid: "
+                          f"{', '.join(sorted(accepted))} (see --method {method} --help-method)")
+    if n_bootstrap and "n_bootstrap" not in accepted:
+        raise ConfigError(f"method {method!r} has no bootstrap option; drop --bootstrap")
+    options = dict(n_bootstrap=n_bootstrap, random_state=seed, n_jobs=n_jobs, progress=not quiet)
+    est = methods.create(method, **{**{k: v for k, v in options.items() if k in accepted}, **explicit})
+    validate_params(est)  # bad values stop here, before the data are read
     if example == "sachs":
         from scorecause.datasets import load_sachs
 
@@ -358,11 +442,6 @@ def discover_command(data, example, method, prior, n_bootstrap, alpha, seed, n_j
             raise ConfigError(f"truth graph {truth!r} has variables {tnames}, the data has {ds.names}")
         idx = [tnames.index(v) for v in ds.names]
         ds.truth = T[np.ix_(idx, idx)]
-    accepted = methods[method]().get_params()
-    if n_bootstrap and "n_bootstrap" not in accepted:
-        raise ConfigError(f"method {method!r} has no bootstrap option; drop --bootstrap")
-    options = dict(n_bootstrap=n_bootstrap, alpha=alpha, random_state=seed, n_jobs=n_jobs, progress=not quiet)
-    est = methods.create(method, **{k: v for k, v in options.items() if k in accepted})
     t0 = time.perf_counter()
     est.fit(ds, prior=as_prior(prior))
     runtime = time.perf_counter() - t0

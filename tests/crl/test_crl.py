@@ -117,9 +117,9 @@ def test_bad_input_errors():
     with pytest.raises(DataError, match="at least"):
         LSCALE_I().fit([rng.normal(size=(50, 4))])
     with pytest.raises(DataError, match="columns"):
-        LSCALE_I().fit([rng.normal(size=(50, 4)), rng.normal(size=(50, 5))])
+        LSCALE_I().fit([rng.normal(size=(50, 4)), rng.normal(size=(50, 5)), rng.normal(size=(50, 4))])
     with pytest.raises(DataError, match="out of range"):
-        LSCALE_I().fit([rng.normal(size=(50, 4)), rng.normal(size=(50, 4))], targets=[[3]])
+        LSCALE_I().fit([rng.normal(size=(50, 4)) for _ in range(3)], targets=[[3], [0]])
     with pytest.raises(DataError, match="list of environments"):
         LSCALE_I().fit(rng.normal(size=(50, 4)))
 

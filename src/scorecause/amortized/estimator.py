@@ -15,6 +15,7 @@ import torch
 from scorecause.amortized.model import AVICIModel, load_model
 from scorecause.amortized.train import encode_data
 from scorecause.base import CausalEstimator
+from scorecause.constraints import BOOL, DEVICE, PATH, RANDOM_STATE, Interval
 from scorecause.errors import ConfigError
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -131,6 +132,20 @@ class AVICI(CausalEstimator):
 
     tags = {"additive_noise": True, "causal_sufficiency": True, "acyclic": True}
     accepts_interventions = True  # uses the intervention mask when given (trained on obs + interventional rows)
+    _parameter_constraints = {
+        "model": PATH, "threshold": [Interval(float, 0, 1, closed="left")], "acyclic": [BOOL],
+        "chunk_size": [None, Interval(int, 2, None)], "chunks_per_pass": [Interval(int, 1, None)],
+        "random_state": RANDOM_STATE, "device": DEVICE,
+    }
+    min_rows = 2
+    max_features = 100  # shipped models were trained on d <= 30
+    memory_fix = "set chunk_size (e.g. --param chunk_size=500)"
+
+    def _memory_bytes(self, n: int, d: int) -> float:
+        """Attention over rows: about ``8 heads x d x m^2`` float32 per pass, ``m`` the rows per chunk."""
+        m = n if self.chunk_size is None else min(n, self.chunk_size)
+        per_pass = 1 if self.chunk_size is None else self.chunks_per_pass
+        return 4.0 * 8 * d * m * m * per_pass
 
     def __init__(self, model="linear", threshold: float = 0.5, acyclic: bool = False, chunk_size: int | None = 500,
                  chunks_per_pass: int = 2, random_state: int = 0, device: str = "cpu"):
@@ -143,10 +158,6 @@ class AVICI(CausalEstimator):
         self.device = device
 
     def _fit(self, data, prior) -> None:
-        if not 0.0 <= self.threshold < 1.0:
-            raise ConfigError(f"threshold must be in [0, 1), got {self.threshold}")
-        if self.chunk_size is not None and int(self.chunk_size) < 2:
-            raise ConfigError(f"chunk_size must be at least 2 rows (or None), got {self.chunk_size}")
         net = load_weights(self.model, device=self.device)
         self.edge_probs_ = predict_edge_probs(net, data.X, data.interventions, chunk_size=self.chunk_size,
                                               chunks_per_pass=self.chunks_per_pass,

@@ -25,8 +25,9 @@ from __future__ import annotations
 import numpy as np
 
 from scorecause.base import CausalEstimator
+from scorecause.constraints import BOOL, PROBABILITY, RANDOM_STATE, Interval, Options, Predicate
 from scorecause.data import Dataset, Prior
-from scorecause.errors import ConfigError, require
+from scorecause.errors import require
 
 
 def _from_endpoints(G) -> np.ndarray:
@@ -44,6 +45,12 @@ def _from_endpoints(G) -> np.ndarray:
     return from_causallearn(M)
 
 
+#: causal-learn's kernel CI tests / scores: O(n^2) memory, O(n^3) time per test
+_KERNEL_TESTS = {"kci", "fastkci", "rcit"}
+_KERNEL_SCORES = {"local_score_CV_general", "local_score_marginal_general", "local_score_CV_multi",
+                  "local_score_marginal_multi"}
+
+
 class PC(CausalEstimator):
     """PC algorithm (constraint-based; output is a CPDAG) through causal-learn.
 
@@ -53,8 +60,9 @@ class PC(CausalEstimator):
 
     Parameters
     ----------
-    alpha : float
-        Significance level of each CI test.
+    alpha : float in (0, 1), default 0.05
+        Significance level of each CI test (an edge is removed when a test's p-value exceeds it; larger
+        keeps more edges).
     indep_test : str
         causal-learn test name: ``"fisherz"`` (linear-Gaussian), ``"kci"``, ``"chisq"``, ...
     stable : bool
@@ -83,6 +91,18 @@ class PC(CausalEstimator):
     tags = {"causal_sufficiency": True, "acyclic": True, "linear": True, "gaussian_noise": True}
 
     lazy_imports = ("causallearn.search.ConstraintBased.PC",)  # lazily imported by _fit
+    _parameter_constraints = {
+        "alpha": PROBABILITY, "stable": [BOOL], "max_k": [None, Interval(int, 0, None)],
+        "indep_test": [Options({"fisherz", "chisq", "gsq", "kci", "fastkci", "rcit", "mv_fisherz",
+                                "d_separation"})],
+    }
+    min_rows = 10
+    max_features = 300
+    memory_fix = "use indep_test='fisherz' or fit on a random subsample of the rows"
+
+    def _memory_bytes(self, n: int, d: int) -> float:
+        """Kernel tests hold a few ``n x n`` matrices; Fisher-z only the correlation matrix."""
+        return 8.0 * (6 * n * n if self.indep_test in _KERNEL_TESTS else d * d + n * d)
 
     def __init__(self, alpha: float = 0.05, indep_test: str = "fisherz", stable: bool = True, max_k=None):
         self.alpha = alpha
@@ -131,6 +151,18 @@ class GES(CausalEstimator):
     tags = {"causal_sufficiency": True, "acyclic": True, "linear": True, "gaussian_noise": True}
 
     lazy_imports = ("causallearn.search.ScoreBased.GES",)  # lazily imported by _fit
+    _parameter_constraints = {
+        "score_func": [Options({"local_score_BIC", "local_score_BIC_from_cov", "local_score_BDeu",
+                                *_KERNEL_SCORES})],
+        "max_parents": [None, Interval(int, 1, None)], "lambda_value": [None, Interval(float, 0, None)],
+    }
+    min_rows = 10
+    max_features = 100
+    memory_fix = "use score_func='local_score_BIC' or fit on a random subsample of the rows"
+
+    def _memory_bytes(self, n: int, d: int) -> float:
+        """Kernel (CV / marginal) scores hold a few ``n x n`` matrices; BIC only the covariance."""
+        return 8.0 * (6 * n * n if self.score_func in _KERNEL_SCORES else d * d + n * d)
 
     def __init__(self, score_func: str = "local_score_BIC", max_parents=None, lambda_value=None):
         self.score_func = score_func
@@ -186,6 +218,11 @@ class DirectLiNGAM(CausalEstimator):
             "additive_noise": True}
 
     lazy_imports = ("lingam",)  # lazily imported by _fit
+    _parameter_constraints = {"measure": [Options({"pwling", "kernel", "pwling_fast"})],
+                              "threshold": [Interval(float, 0, None)], "random_state": RANDOM_STATE}
+    min_rows = 10
+    max_features = 300
+    needs_more_rows_than_variables = True  # lingam's LassoLarsIC fails for n <= d
 
     def __init__(self, measure: str = "pwling", threshold: float = 0.0, random_state=None):
         self.measure = measure
@@ -259,6 +296,14 @@ class GIES(CausalEstimator):
             "interventional": True}
 
     lazy_imports = ("gies",)  # lazily imported by _fit
+    _parameter_constraints = {
+        "phases": [Predicate(lambda v: not isinstance(v, str) and len(v) > 0
+                             and set(v) <= {"forward", "backward", "turning"},
+                             "a non-empty sequence of 'forward', 'backward', 'turning'")],
+        "iterate": [BOOL],
+    }
+    min_rows = 10
+    max_features = 100
 
     def __init__(self, phases=("forward", "backward", "turning"), iterate: bool = True):
         self.phases = phases
@@ -284,6 +329,8 @@ class EmptyGraph(CausalEstimator):
     """
 
     tags = {"acyclic": True}
+    _parameter_constraints: dict = {}
+    min_rows = 1
 
     def _fit(self, data: Dataset, prior: Prior | None) -> None:
         self.adjacency_ = np.zeros((data.d, data.d), dtype=np.int8)
@@ -312,6 +359,7 @@ class RandomDAG(CausalEstimator):
     """
 
     tags = {"acyclic": True}
+    _parameter_constraints = {"edge_prob": [None, Interval(float, 0, 1)], "random_state": RANDOM_STATE}
 
     def __init__(self, edge_prob=None, random_state=None):
         self.edge_prob = edge_prob
@@ -320,8 +368,6 @@ class RandomDAG(CausalEstimator):
     def _fit(self, data: Dataset, prior: Prior | None) -> None:
         d = data.d
         p = 2.0 / max(d - 1, 1) if self.edge_prob is None else float(self.edge_prob)
-        if not 0.0 <= p <= 1.0:
-            raise ConfigError(f"RandomDAG edge_prob must lie in [0, 1], got {self.edge_prob}")
         rng = np.random.default_rng(self.random_state)
         order = rng.permutation(d)
         upper = np.triu(rng.random((d, d)) < min(p, 1.0), k=1)  # edges along positions of the order

@@ -29,14 +29,19 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from scorecause.constraints import Options, validate_params
 from scorecause.data import Dataset, as_dataset
 from scorecause.errors import ConfigError, DataError, NotFittedError
+
+#: score-difference sources every CRL estimator accepts (``scores=``)
+SCORE_SOURCES = Options({"gaussian", "perfect", "classifier-logistic", "classifier-mlp", "ssm", "dsm", "stein"})
 
 
 # ------------------------------------------------------------------------------------------------
 # Environments
 # ------------------------------------------------------------------------------------------------
-def check_environments(environments, *, min_envs: int = 2, what: str = "this method") -> list[Dataset]:
+def check_environments(environments, *, min_envs: int = 2, what: str = "this method",
+                       why: str = "") -> list[Dataset]:
     """Validate a list of environments (Datasets, arrays or DataFrames) over the same variables.
 
     Raises :class:`DataError` naming the environment for: fewer than ``min_envs`` environments,
@@ -46,7 +51,7 @@ def check_environments(environments, *, min_envs: int = 2, what: str = "this met
         raise DataError("CRL estimators take a list of environments (observational first), e.g. "
                         "[X_obs, X_env1, ...]; read a directory with scorecause.crl.io.read_environments")
     if len(environments) < min_envs:
-        raise DataError(f"{what} needs at least {min_envs} environments (observational first), "
+        raise DataError(f"{what} needs at least {min_envs} environments (observational first{why}), "
                         f"got {len(environments)}")
     envs = []
     for m, E in enumerate(environments):
@@ -260,7 +265,20 @@ class CRLEstimator(BaseEstimator, ABC):
     """
 
     tags: dict[str, bool] = {"interventional": True, "acyclic": True, "causal_sufficiency": True}
-    min_envs: int = 2
+    #: parameter name -> allowed values (:mod:`scorecause.constraints`), checked at the start of ``fit``
+    _parameter_constraints: dict = {}
+    #: fewest environments (observational included) and why; linear methods: one per latent, >= 2 latents
+    min_envs: int = 3
+    envs_needed: str = "; one interventional environment per latent, at least 2 latents"
+
+    def _n_latents(self, n_envs: int) -> int:
+        """Number of latents learned from ``n_envs`` environments (one interventional environment each)."""
+        return n_envs - 1
+
+    def min_rows_per_env(self, n_latents: int) -> int:
+        """Fewest rows each environment needs: the split-half noise floor fits a ``k x k`` covariance (``k``
+        latents) on half an environment, so a half must hold more than ``k + 1`` rows; at least 10."""
+        return max(10, 2 * (n_latents + 2))
 
     def fit(self, environments, *, score_differences=None, targets=None):
         """Learn encoder and latent DAG from ``environments`` (list; observational first); returns ``self``.
@@ -271,7 +289,15 @@ class CRLEstimator(BaseEstimator, ABC):
         score_differences : optional array (n_env - 1, N_0, d): ``s_0(x) - s_m(x)`` at environment 0's rows
         targets : optional list (one per interventional environment) of latent index tuples
         """
-        envs = check_environments(environments, min_envs=self.min_envs, what=type(self).__name__)
+        validate_params(self)
+        name = type(self).__name__
+        envs = check_environments(environments, min_envs=self.min_envs, what=name, why=self.envs_needed)
+        k = self._n_latents(len(envs))
+        need = self.min_rows_per_env(k)
+        for m, ds in enumerate(envs):
+            if ds.n < need:
+                raise DataError(f"environment {m} has {ds.n} rows; {name} needs at least {need} rows per "
+                                f"environment for {k} latents; give more rows")
         if score_differences is not None:
             score_differences = np.asarray(score_differences, dtype=np.float64)
             want = (len(envs) - 1, envs[0].n, envs[0].d)

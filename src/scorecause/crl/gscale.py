@@ -37,7 +37,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from scorecause.constraints import DEVICE, POSITIVE, RANDOM_STATE, Interval, Options
 from scorecause.crl.base import (
+    SCORE_SOURCES,
     CRLEstimator,
     check_targets,
     greedy_order,
@@ -88,6 +90,17 @@ class GSCALE_I(CRLEstimator):
 
     tags = {"interventional": True, "acyclic": True, "causal_sufficiency": True}
     min_envs = 3
+    envs_needed = "; two hard interventions per latent, 1 + 2n environments"
+    _parameter_constraints = {
+        "scores": [SCORE_SOURCES], "pairing": [Options({"known", "unknown"})], "hidden": [Interval(int, 1, None)],
+        "n_steps": [Interval(int, 1, None)], "lr": POSITIVE, "batch_size": [Interval(int, 1, None)],
+        "lambda_recon": [Interval(float, 0, None)], "lambda_offdiag": [Interval(float, 0, None)],
+        "n_train": [Interval(int, 10, None)], "max_dim": [Interval(int, 1, None)],
+        "edge_margin": [Interval(float, 0, None)], "random_state": RANDOM_STATE, "device": DEVICE,
+    }
+
+    def _n_latents(self, n_envs: int) -> int:
+        return (n_envs - 1) // 2
 
     def __init__(self, scores: str = "classifier-mlp", pairing: str = "known", hidden: int = 64,
                  n_steps: int = 1500, lr: float = 1e-3, batch_size: int = 512, lambda_recon: float = 1.0,

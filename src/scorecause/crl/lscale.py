@@ -33,7 +33,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from scorecause.constraints import POSITIVE, RANDOM_STATE, Interval, Options
 from scorecause.crl.base import (
+    SCORE_SOURCES,
     CRLEstimator,
     check_targets,
     greedy_order,
@@ -69,6 +71,14 @@ def lmmse_unmix(H: np.ndarray, Ys: list[np.ndarray], closure: np.ndarray, order)
             u = np.linalg.solve(Sig[np.ix_(anc, anc)], Sig[anc, m])
             H[m] = H[m] - u @ H[anc]
     return H
+
+
+#: constraints shared by the linear score-based methods (LSCALE-I, UMNI-CRL)
+LINEAR_CRL_CONSTRAINTS = {
+    "intervention": [Options({"hard", "soft"})], "scores": [SCORE_SOURCES],
+    "threshold": [Options({"noise", "gap"})], "kappa": POSITIVE, "n_eval": [Interval(int, 1, None)],
+    "noise_splits": [Interval(int, 1, None)], "random_state": RANDOM_STATE,
+}
 
 
 class LinearScoreCRL(CRLEstimator):
@@ -192,6 +202,7 @@ class LSCALE_I(LinearScoreCRL):
     """
 
     tags = {"interventional": True, "acyclic": True, "causal_sufficiency": True, "linear": True}
+    _parameter_constraints = LINEAR_CRL_CONSTRAINTS
 
     def __init__(self, intervention: str = "hard", scores: str = "gaussian", threshold: str = "noise",
                  kappa: float = 10.0, n_eval: int = 10000, noise_splits: int = 2, random_state=None):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from scorecause.constraints import PROBABILITY, RANDOM_STATE
 from scorecause.crl.base import CRLEstimator, check_targets, reduce_dimension
 from scorecause.crl.umni import _parent_test
 from scorecause.errors import DataError
@@ -50,6 +51,7 @@ class LinearCausalDisentanglement(CRLEstimator):
     """
 
     tags = {"interventional": True, "acyclic": True, "linear": True, "gaussian_noise": True}
+    _parameter_constraints = {"alpha": PROBABILITY, "random_state": RANDOM_STATE}
 
     def __init__(self, alpha: float = 1e-3, random_state=None):
         self.alpha = alpha

@@ -57,8 +57,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
+from scorecause.constraints import PROBABILITY, Interval, Options
 from scorecause.crl.base import check_targets, greedy_order, support_test
-from scorecause.crl.lscale import LinearScoreCRL
+from scorecause.crl.lscale import LINEAR_CRL_CONSTRAINTS, LinearScoreCRL
 from scorecause.errors import ConfigError
 from scorecause.graph import transitive_closure
 
@@ -134,6 +135,11 @@ class UMNI(LinearScoreCRL):
     """
 
     tags = {"interventional": True, "acyclic": True, "causal_sufficiency": True, "linear": True}
+    _parameter_constraints = {
+        **LINEAR_CRL_CONSTRAINTS, "alpha": PROBABILITY, "n_pencils": [Interval(int, 1, None)],
+        "ancestors": [Options({"auto", "order-regression", "regression", "supports"})],
+        "min_pcorr": [Interval(float, 0, 1)],
+    }
 
     def __init__(self, intervention: str = "hard", scores: str = "gaussian", threshold: str = "noise",
                  kappa: float = 10.0, alpha: float = 1e-3, n_eval: int = 10000, noise_splits: int = 2,

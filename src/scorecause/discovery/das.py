@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from scorecause.constraints import PROBABILITY, Interval
 from scorecause.discovery.score import SCORE
 
 __all__ = ["DAS", "das_candidates"]
@@ -81,7 +82,7 @@ class DAS(SCORE):
         At most ``max_parents`` candidates per node.
     das_cutoff : float, default 0.05
         Welch t-test cutoff against the weakest candidate.
-    dispersion, device, prune, alpha, pns, n_splines, cam_backend, n_bootstrap, random_state, n_jobs, progress
+    dispersion, device, max_rows, prune, alpha, pns, n_splines, cam_backend, n_bootstrap, random_state, n_jobs, progress
         As in :class:`~scorecause.discovery.score.SCORE` (``alpha`` = CAM cutoff, default 0.001).
 
     Examples
@@ -97,16 +98,25 @@ class DAS(SCORE):
     Montagna, Noceti, Rosasco, Zhang, Locatello. Scalable causal discovery with score matching. CLeaR 2023.
     """
 
+    _parameter_constraints = {**SCORE._parameter_constraints, "min_parents": [Interval(int, 0, None)],
+                              "max_parents": [Interval(int, 1, None)], "das_cutoff": PROBABILITY}
+    max_features = 1000
+
     def __init__(self, eta: float = 1e-3, min_parents: int = 5, max_parents: int = 20, das_cutoff: float = 0.05,
-                 dispersion: str = "var", *, device="cpu", prune: bool = True, alpha: float = 1e-3,
-                 pns: bool = False, n_splines: int = 10, cam_backend: str = "bspline", n_bootstrap: int = 0,
-                 random_state=None, n_jobs: int | None = 1, progress: bool = False):
-        super().__init__(eta=eta, dispersion=dispersion, device=device, prune=prune, alpha=alpha, pns=pns,
+                 dispersion: str = "var", *, device="cpu", max_rows: int | None = 5000, prune: bool = True,
+                 alpha: float = 1e-3, pns: bool = False, n_splines: int = 10, cam_backend: str = "bspline",
+                 n_bootstrap: int = 0, random_state=None, n_jobs: int | None = 1, progress: bool = False):
+        super().__init__(eta=eta, dispersion=dispersion, device=device, max_rows=max_rows, prune=prune,
+                         alpha=alpha, pns=pns,
                          n_splines=n_splines, cam_backend=cam_backend, n_bootstrap=n_bootstrap,
                          random_state=random_state, n_jobs=n_jobs, progress=progress)
         self.min_parents = min_parents
         self.max_parents = max_parents
         self.das_cutoff = das_cutoff
+
+    def _memory_bytes(self, n: int, d: int) -> float:
+        """SCORE's kernels plus the Hessian rows of every node, (n, d) each."""
+        return super()._memory_bytes(n, d) + 8.0 * n * d * d
 
     def _order(self, X, precedence, rng, bar=None):
         self._first = []

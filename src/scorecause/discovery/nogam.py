@@ -27,7 +27,8 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from scorecause.discovery.base import OrderBasedEstimator, leaf_loop
+from scorecause.constraints import BOOL, POSITIVE_FLOATS
+from scorecause.discovery.base import PIPELINE_CONSTRAINTS, STEIN_CONSTRAINTS, OrderBasedEstimator, leaf_loop
 from scorecause.discovery.score import SteinState
 
 __all__ = ["NoGAM", "krr_loo", "spline_loo"]
@@ -136,6 +137,9 @@ class NoGAM(OrderBasedEstimator):
         Scale each column to unit variance first (the kernel widths are then comparable).
     device : {"cpu", "cuda", "auto"}
         Where the Stein score runs.
+    max_rows : int or None, default 4000
+        Above this many rows, fit on a seeded random subsample of ``max_rows`` rows (warning): its ``n x n``
+        kernels then need under 2 GB. None uses every row.
     prune, alpha, pns, n_splines, cam_backend, n_bootstrap, random_state, n_jobs, progress
         See :class:`~scorecause.discovery.base.OrderBasedEstimator` (``alpha`` = CAM cutoff, default 0.001).
 
@@ -153,16 +157,29 @@ class NoGAM(OrderBasedEstimator):
     arbitrary noise. CLeaR 2023 (arXiv 2304.03265).
     """
 
+    _parameter_constraints = {**PIPELINE_CONSTRAINTS, **STEIN_CONSTRAINTS, "gamma_grid": POSITIVE_FLOATS,
+                              "alphas": POSITIVE_FLOATS, "standardize": [BOOL]}
+    kernel_matrices = 12  # Stein state + per-column KRR eigendecomposition (peak RSS measured)
+    max_features = 50  # d^2 / 2 eigendecompositions of n x n matrices
+
     def __init__(self, eta: float = 1e-3, gamma_grid=(1.0,), alphas=DEFAULT_ALPHAS,
-                 standardize: bool = True, *, device="cpu", prune: bool = True, alpha: float = 1e-3,
-                 pns: bool = False, n_splines: int = 10, cam_backend: str = "bspline", n_bootstrap: int = 0,
-                 random_state=None, n_jobs: int | None = 1, progress: bool = False):
+                 standardize: bool = True, *, device="cpu", max_rows: int | None = 4000, prune: bool = True,
+                 alpha: float = 1e-3, pns: bool = False, n_splines: int = 10, cam_backend: str = "bspline",
+                 n_bootstrap: int = 0, random_state=None, n_jobs: int | None = 1, progress: bool = False):
         self.eta = eta
         self.gamma_grid = gamma_grid
         self.alphas = alphas
         self.standardize = standardize
         self.device = device
+        self.max_rows = max_rows
         self._set_common(prune, alpha, pns, n_splines, cam_backend, n_bootstrap, random_state, n_jobs, progress)
+
+    def _seconds(self, n: int, d: int) -> float:
+        """``d^2 / 2`` eigendecompositions of ``n x n`` kernels (about ``10 n^3`` flops each, ~10 GFLOP/s)."""
+        from joblib import effective_n_jobs
+
+        fits = 1 + self.n_bootstrap / max(effective_n_jobs(self.n_jobs), 1)
+        return fits * d * d / 2 * 10 * n**3 / 1e10
 
     def _order(self, X, precedence, rng, bar=None):
         Z = (X - X.mean(0)) / X.std(0) if self.standardize else np.asarray(X, dtype=np.float64)

@@ -28,7 +28,14 @@ import copy
 
 import numpy as np
 
-from scorecause.discovery.base import OrderBasedEstimator, leaf_loop
+from scorecause.constraints import Options
+from scorecause.discovery.base import (
+    PIPELINE_CONSTRAINTS,
+    STEIN_CONSTRAINTS,
+    STEIN_KERNEL_MATRICES,
+    OrderBasedEstimator,
+    leaf_loop,
+)
 from scorecause.scores import stein
 from scorecause.scores.kernels import downdate_sq_distances, median_bandwidth, sq_distances
 
@@ -168,6 +175,9 @@ class SCORE(OrderBasedEstimator):
         Where the kernel algebra runs (torch, float64).
     dispersion : {"var", "median"}, default "var"
         Leaf criterion: variance of the Hessian diagonal (paper) or mean absolute deviation from its median.
+    max_rows : int or None, default 5000
+        Above this many rows, fit on a seeded random subsample of ``max_rows`` rows (warning): its ``n x n``
+        kernels then need under 2 GB. None uses every row.
     prune, alpha, pns, n_splines, cam_backend, n_bootstrap, random_state, n_jobs, progress
         See :class:`~scorecause.discovery.base.OrderBasedEstimator` (``alpha`` = CAM cutoff, default 0.001).
 
@@ -192,13 +202,18 @@ class SCORE(OrderBasedEstimator):
     """
 
     tags = {**OrderBasedEstimator.tags, "gaussian_noise": True}
+    _parameter_constraints = {**PIPELINE_CONSTRAINTS, **STEIN_CONSTRAINTS,
+                              "dispersion": [Options({"var", "median"})]}
+    kernel_matrices = STEIN_KERNEL_MATRICES
 
-    def __init__(self, eta: float = 1e-3, dispersion: str = "var", *, device="cpu", prune: bool = True, alpha: float = 1e-3,
-                 pns: bool = False, n_splines: int = 10, cam_backend: str = "bspline", n_bootstrap: int = 0,
-                 random_state=None, n_jobs: int | None = 1, progress: bool = False):
+    def __init__(self, eta: float = 1e-3, dispersion: str = "var", *, device="cpu", max_rows: int | None = 5000,
+                 prune: bool = True, alpha: float = 1e-3, pns: bool = False, n_splines: int = 10,
+                 cam_backend: str = "bspline", n_bootstrap: int = 0, random_state=None, n_jobs: int | None = 1,
+                 progress: bool = False):
         self.eta = eta
         self.dispersion = dispersion
         self.device = device
+        self.max_rows = max_rows
         self._set_common(prune, alpha, pns, n_splines, cam_backend, n_bootstrap, random_state, n_jobs, progress)
 
     def _order(self, X, precedence, rng, bar=None, first_state=None):

@@ -17,7 +17,13 @@ Adjacency convention: ``A[i, j] = 1`` means ``i -> j``.
 
 from __future__ import annotations
 
-from scorecause.discovery.base import OrderBasedEstimator, leaf_loop
+from scorecause.discovery.base import (
+    PIPELINE_CONSTRAINTS,
+    STEIN_CONSTRAINTS,
+    STEIN_KERNEL_MATRICES,
+    OrderBasedEstimator,
+    leaf_loop,
+)
 from scorecause.discovery.score import stein_leaf_order
 
 __all__ = ["VarSort", "ScoreSort"]
@@ -45,6 +51,7 @@ class VarSort(OrderBasedEstimator):
     """
 
     tags = {**OrderBasedEstimator.tags, "additive_noise": True}
+    _parameter_constraints = PIPELINE_CONSTRAINTS
 
     def __init__(self, *, prune: bool = True, alpha: float = 1e-3, pns: bool = False, n_splines: int = 10,
                  cam_backend: str = "bspline", n_bootstrap: int = 0, random_state=None, n_jobs: int | None = 1,
@@ -64,6 +71,9 @@ class ScoreSort(OrderBasedEstimator):
     eta : float, default 1e-3
         Ridge of the Stein score estimator.
     device : {"cpu", "cuda", "auto"}
+        Where the Stein score runs.
+    max_rows : int or None, default 5000
+        Above this many rows, fit on a seeded random subsample of ``max_rows`` rows (warning). None: every row.
     prune, alpha, pns, n_splines, cam_backend, n_bootstrap, random_state, n_jobs, progress
         See :class:`~scorecause.discovery.base.OrderBasedEstimator`.
 
@@ -82,12 +92,15 @@ class ScoreSort(OrderBasedEstimator):
     """
 
     tags = {**OrderBasedEstimator.tags, "gaussian_noise": True}
+    _parameter_constraints = {**PIPELINE_CONSTRAINTS, **STEIN_CONSTRAINTS}
+    kernel_matrices = STEIN_KERNEL_MATRICES
 
-    def __init__(self, eta: float = 1e-3, *, device="cpu", prune: bool = True, alpha: float = 1e-3,
-                 pns: bool = False, n_splines: int = 10, cam_backend: str = "bspline", n_bootstrap: int = 0,
-                 random_state=None, n_jobs: int | None = 1, progress: bool = False):
+    def __init__(self, eta: float = 1e-3, *, device="cpu", max_rows: int | None = 5000, prune: bool = True,
+                 alpha: float = 1e-3, pns: bool = False, n_splines: int = 10, cam_backend: str = "bspline",
+                 n_bootstrap: int = 0, random_state=None, n_jobs: int | None = 1, progress: bool = False):
         self.eta = eta
         self.device = device
+        self.max_rows = max_rows
         self._set_common(prune, alpha, pns, n_splines, cam_backend, n_bootstrap, random_state, n_jobs, progress)
 
     def _order(self, X, precedence, rng, bar=None):

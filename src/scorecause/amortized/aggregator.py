@@ -34,6 +34,7 @@ from torch import nn
 from scorecause.amortized.features import NODE_CHANNELS, PAIR_CHANNELS, FeatureConfig, dataset_features
 from scorecause.amortized.model import AxisBlock
 from scorecause.base import CausalEstimator
+from scorecause.constraints import BOOL, DEVICE, PATH, RANDOM_STATE, Interval
 from scorecause.errors import ConfigError
 
 
@@ -274,6 +275,19 @@ class Amortized(CausalEstimator):
 
     tags = {"additive_noise": True, "causal_sufficiency": True, "acyclic": True}
     accepts_interventions = True
+    _parameter_constraints = {
+        "model": PATH, "threshold": [Interval(float, 0, 1, closed="left")], "acyclic": [BOOL],
+        "feature_config": [None, FeatureConfig], "random_state": RANDOM_STATE, "device": DEVICE,
+    }
+    min_rows = 10
+    max_features = 200           # one model serves d = 5..200 (trained on d <= 50)
+    memory_fix = "use fewer variables"
+
+    def _memory_bytes(self, n: int, d: int) -> float:
+        """The Stein Hessian field on at most ``n_score_rows`` rows (float64 ``m x d x d``, about 3 copies) and the
+        network's pair grid (``d^2`` tokens x width x a few dozen activations, float32)."""
+        m = min(n, (self.feature_config or FeatureConfig()).n_score_rows)
+        return 3 * 8.0 * m * d * d + 4.0 * 64 * 48 * d * d
 
     def __init__(self, model="general", threshold: float = 0.5, acyclic: bool = False,
                  feature_config: FeatureConfig | None = None, random_state: int = 0, device: str = "cpu"):
@@ -285,8 +299,6 @@ class Amortized(CausalEstimator):
         self.device = device
 
     def _fit(self, data, prior) -> None:
-        if not 0.0 <= float(self.threshold) < 1.0:
-            raise ConfigError(f"threshold must be in [0, 1), got {self.threshold}")
         net = load_aggregator(self.model, device=self.device)
         self.features_ = dataset_features(data.X, data.interventions, config=self.feature_config,
                                           random_state=self.random_state)

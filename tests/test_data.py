@@ -157,7 +157,7 @@ def test_file_errors(tmp_path):
     with pytest.raises(DataError, match="unsupported data file suffix '.xlsx'"):
         Dataset.from_file(tmp_path / "x.xlsx")
     (tmp_path / "empty.csv").write_text("")
-    with pytest.raises(DataError, match="cannot read"):
+    with pytest.raises(DataError, match="is empty"):
         Dataset.from_file(tmp_path / "empty.csv")
     with pytest.raises(DataError, match="unsupported data file suffix"):
         Dataset.from_array(_X()).to_file(tmp_path / "out.xlsx")

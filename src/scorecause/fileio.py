@@ -136,7 +136,7 @@ def _written(targets) -> None:
 def _named(exc: OSError, tmp, path) -> OSError:
     """``exc`` restated with the user's ``path`` instead of the temporary file ``tmp`` it happened on."""
     if exc.errno is not None:
-        return type(exc)(exc.errno, exc.strerror or str(exc), str(path))
+        return OSError(exc.errno, exc.strerror or str(exc), str(path))  # OSError picks the subclass by errno
     named = OSError(f"cannot write {str(path)!r}: {str(exc).replace(str(tmp), str(path))}")
     named.filename = str(path)
     return named
@@ -203,10 +203,14 @@ def atomic_paths(*paths):
     except OSError as exc:
         # an error on a temporary file (or a rename) names the user's path; other OS errors pass unchanged
         if current is None:
-            current = next((k for k, tmp in enumerate(temps) if str(tmp) == str(exc.filename)), None)
-        if current is None:
-            raise
-        raise _named(exc, temps[current], paths[current]) from None
+            current = next((k for k, tmp in enumerate(temps) if str(tmp) == str(exc.filename) or str(tmp) in str(exc)),
+                           None)
+        if current is not None:
+            raise _named(exc, temps[current], paths[current]) from None
+        if exc.filename is None:  # e.g. a full disk while writing: the error names no file, say which ones
+            shown = ", ".join(repr(str(p)) for p in paths)
+            raise OSError(f"{exc.strerror or exc} while writing {shown}") from None
+        raise
     finally:
         for tmp in temps:
             with contextlib.suppress(FileNotFoundError):

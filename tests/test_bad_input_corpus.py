@@ -147,6 +147,9 @@ def test_simulate_and_export_overwrite_when_told(work):
                "--graph-out", "existing.json", "--overwrite")
     assert res.exit_code == 0, res.output
     assert _cli("datasets", "export", "sachs-bn17", "--out", "existing.json", "--overwrite").exit_code == 0
+    from scorecause import fileio
+
+    assert fileio._POLICY.get() is None  # the guard ends with the command (CliRunner runs many in one process)
 
 
 # --- bad input files ---------------------------------------------------------------------------------------------

@@ -209,13 +209,13 @@ def test_garbage_avici_weights_give_a_clear_error_never_unsafe_advice(work):
 _CELLS = st.one_of(st.floats(-1e3, 1e3, allow_nan=False).map(repr), st.integers(-5, 5).map(str),
                    st.sampled_from(["", "nan", "inf", "-inf", "x", "1,5", '"2"']))
 _TABLES = st.integers(0, 4).flatmap(lambda d: st.tuples(
-    st.lists(st.sampled_from(["a", "b", "c", "d", "a.1", "x y"]), min_size=d, max_size=d),
+    st.lists(st.sampled_from(["a", "b", "c", "d", "a.1", "x y", ""]), min_size=d, max_size=d),
     st.lists(st.lists(_CELLS, min_size=d, max_size=d), min_size=0, max_size=5)))
 
 
 def _expected_table(names, rows):
     """What a correct reader must give for this table: the (n, d) floats, or None when it must refuse it."""
-    if len(names) < 2 or len(set(names)) != len(names) or len(rows) < 2:
+    if len(names) < 2 or len(set(names)) != len(names) or "" in names or len(rows) < 2:
         return None
     try:
         X = np.array([[float(v) for v in r] for r in rows])

@@ -394,6 +394,15 @@ def test_duplicate_header_names_are_an_error_not_renamed(tmp_path):
     assert Dataset.from_file(tmp_path / "ok.csv").names == ["a", "a.1"]
 
 
+def test_unnamed_header_cells_are_an_error_not_unnamed_variables(tmp_path):
+    pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": [0.5, 0.1, 0.7]}, index=[10, 20, 30]).to_csv(tmp_path / "ix.csv")
+    with pytest.raises(DataError, match=r"column 0 \(counting from 0\) has no name.*index=False"):
+        Dataset.from_file(tmp_path / "ix.csv")
+    (tmp_path / "trailing.csv").write_text("a,b,\n1,2,\n3,1,\n")
+    with pytest.raises(DataError, match="column 2 .* has no name"):
+        Dataset.from_file(tmp_path / "trailing.csv")
+
+
 def test_header_only_file_says_it_has_no_rows(tmp_path):
     (tmp_path / "h.csv").write_text("a,b,c\n")
     with pytest.raises(DataError, match=r"has no rows, only the header \['a', 'b', 'c'\]"):

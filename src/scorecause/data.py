@@ -78,7 +78,8 @@ def _sniff(path: Path) -> str | None:
 def _read_table(path: Path) -> pd.DataFrame:
     """Read a data file into a DataFrame: format from the suffix, compression from the content (a gzip file
     named ``.csv`` is read as gzip). Raises :class:`DataError` for an unreadable or empty file, a header
-    without rows, or duplicate column names (which pandas would silently rename to ``X.1``).
+    without rows, duplicate column names (which pandas would silently rename to ``X.1``) or an unnamed
+    column (which pandas would call ``Unnamed: k``).
     """
     kind = _sniff(path)
     try:
@@ -95,6 +96,11 @@ def _read_table(path: Path) -> pd.DataFrame:
         if dup:
             raise DataError(f"{str(path)!r} has duplicate column names {dup}; rename them so that each column "
                             "has its own name")
+        unnamed = [k for k, v in enumerate(names) if not v.strip()]
+        if unnamed:  # pandas would call it 'Unnamed: k' and use it as a variable
+            hint = " (a saved row index? write the file with index=False)" if unnamed == [0] else ""
+            raise DataError(f"{str(path)!r}: column {unnamed[0]} (counting from 0) has no name in the header"
+                            f"{hint}; name every column or drop the unnamed ones")
         return _with_rows(pd.read_csv(path, **options), path)
     except pd.errors.EmptyDataError:
         raise DataError(f"{str(path)!r} is empty; a data file needs a header row and one row per sample") from None

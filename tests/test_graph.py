@@ -563,3 +563,6 @@ def test_threshold_reads_weighted_and_probability_graphs(tmp_path):
     write_graph(js, [[0, 1], [0, 0]], ["a", "b"])
     with pytest.raises(GraphError, match="no edge probabilities"):
         read_graph(js, threshold=0.5)
+    for bad in (float("nan"), -0.5, float("inf")):
+        with pytest.raises(GraphError, match="threshold must be a finite number >= 0"):
+            read_graph(probs, threshold=bad)

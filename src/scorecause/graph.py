@@ -652,6 +652,9 @@ def read_graph(path, *, threshold: float | None = None) -> tuple[np.ndarray, lis
     from pathlib import Path
 
     fmt = graph_file_format(path)
+    if threshold is not None and not (np.isfinite(threshold) and threshold >= 0):
+        raise GraphError(f"threshold must be a finite number >= 0 (an edge where |value| > threshold), "
+                         f"got {threshold}")
     p = Path(path)
     if not p.is_file():
         raise GraphError(f"cannot read graph file {str(path)!r}: no such file")

@@ -147,6 +147,12 @@ def test_simulate_and_export_overwrite_when_told(work):
                "--graph-out", "existing.json", "--overwrite")
     assert res.exit_code == 0, res.output
     assert _cli("datasets", "export", "sachs-bn17", "--out", "existing.json", "--overwrite").exit_code == 0
+    import scorecause.datasets as bundled
+
+    shipped = Path(bundled.__file__).parent / "sachs-bn17.json"
+    before = _snapshot(shipped.parent)
+    _refused(_cli("datasets", "export", "sachs-cdt18", "--out", shipped, "--overwrite"), "inside the input folder")
+    assert _snapshot(shipped.parent) == before
     from scorecause import fileio
 
     assert fileio._POLICY.get() is None  # the guard ends with the command (CliRunner runs many in one process)

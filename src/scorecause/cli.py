@@ -270,10 +270,13 @@ def datasets_describe(name, as_json):
 @friendly_errors
 def datasets_export(name, out, log, interventions, overwrite):
     """Write a bundled dataset (env column = condition) or graph to OUT."""
+    from pathlib import Path
+
+    import scorecause.datasets as bundled
     from scorecause.datasets import describe, load_graph, load_sachs
 
     info = describe(name)
-    _guard_outputs([out], overwrite=overwrite)
+    _guard_outputs([out], inputs=[Path(bundled.__file__).parent], overwrite=overwrite)  # never the package's files
     with _staged(out) as (tmp,):
         if info["kind"] == "graph":
             from scorecause.graph import write_graph

@@ -209,6 +209,10 @@ def test_garbage_avici_weights_give_a_clear_error_never_unsafe_advice(work):
     with pytest.raises(ConfigError, match="is not an AVICI weight file") as info:
         AVICI(model=str(work / "garbage.pt")).fit(np.random.default_rng(0).normal(size=(20, 3)))
     assert "weights_only" not in str(info.value) and "garbage.pt" in str(info.value)
+    (work / "warm.yaml").write_text("model: {dim: 8, layers: 1}\ntrain: {steps: 2, init_from: garbage.pt}\n")
+    before = _snapshot(work)
+    output = _refused(_cli("train-amortized", "warm.yaml", "--out", "run"), "garbage.pt", "not an AVICI weight file")
+    assert "weights_only" not in output and _snapshot(work) == before
 
 
 # --- property-based: random tables and random adjacency files ---------------------------------------------------

@@ -282,10 +282,10 @@ def _warm_start(model: AVICIModel, model_cfg: ModelConfig, source: str) -> dict:
     Returns the training record of ``source`` (step, wall time, train config, its own warm start), kept in
     the new run's checkpoints and exported weights so a shipped file names every phase that made it.
     """
-    from scorecause.amortized.estimator import model_from_blob, weights_path
+    from scorecause.amortized.estimator import model_from_blob, read_weight_file, weights_path
 
     path = weights_path(source)
-    blob = torch.load(path, map_location="cpu", weights_only=True)
+    blob = read_weight_file(path)
     init = model_from_blob(blob, path)
     theirs = {k: v for k, v in init.cfg.to_dict().items() if k != "dropout"}
     ours = {k: v for k, v in model_cfg.to_dict().items() if k != "dropout"}
@@ -299,10 +299,10 @@ def _warm_start(model: AVICIModel, model_cfg: ModelConfig, source: str) -> dict:
 
 def training_record(source) -> dict:
     """Provenance of a weight file or checkpoint: source, sha256, step, wall time, train config, warm start."""
-    from scorecause.amortized.estimator import weights_path
+    from scorecause.amortized.estimator import read_weight_file, weights_path
 
     path = weights_path(source)
-    return _record(source, path, torch.load(path, map_location="cpu", weights_only=True))
+    return _record(source, path, read_weight_file(path))
 
 
 def _record(source, path, blob: dict) -> dict:

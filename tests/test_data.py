@@ -157,7 +157,7 @@ def test_file_errors(tmp_path):
     with pytest.raises(DataError, match="unsupported data file suffix '.xlsx'"):
         Dataset.from_file(tmp_path / "x.xlsx")
     (tmp_path / "empty.csv").write_text("")
-    with pytest.raises(DataError, match="cannot read"):
+    with pytest.raises(DataError, match="is empty"):
         Dataset.from_file(tmp_path / "empty.csv")
     with pytest.raises(DataError, match="unsupported data file suffix"):
         Dataset.from_array(_X()).to_file(tmp_path / "out.xlsx")
@@ -381,3 +381,42 @@ def test_round_trip_property(tmp_path_factory, ds, suffix):
         assert back.interventions is None
     else:
         np.testing.assert_array_equal(back.interventions, expected)
+
+
+# --------------------------------------------------------------------------------------------
+# file readers: what pandas would silently get wrong
+# --------------------------------------------------------------------------------------------
+def test_duplicate_header_names_are_an_error_not_renamed(tmp_path):
+    (tmp_path / "dup.csv").write_text("a,b,a,b,c\n1,2,3,4,5\n2,1,5,3,3\n")
+    with pytest.raises(DataError, match=r"duplicate column names \['a', 'b'\]"):
+        Dataset.from_file(tmp_path / "dup.csv")
+    (tmp_path / "ok.csv").write_text("a,a.1\n1,2\n2,1\n")  # a real name that looks like pandas' renaming
+    assert Dataset.from_file(tmp_path / "ok.csv").names == ["a", "a.1"]
+
+
+def test_unnamed_header_cells_are_an_error_not_unnamed_variables(tmp_path):
+    pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": [0.5, 0.1, 0.7]}, index=[10, 20, 30]).to_csv(tmp_path / "ix.csv")
+    with pytest.raises(DataError, match=r"column 0 \(counting from 0\) has no name.*index=False"):
+        Dataset.from_file(tmp_path / "ix.csv")
+    (tmp_path / "trailing.csv").write_text("a,b,\n1,2,\n3,1,\n")
+    with pytest.raises(DataError, match="column 2 .* has no name"):
+        Dataset.from_file(tmp_path / "trailing.csv")
+
+
+def test_header_only_file_says_it_has_no_rows(tmp_path):
+    (tmp_path / "h.csv").write_text("a,b,c\n")
+    with pytest.raises(DataError, match=r"has no rows, only the header \['a', 'b', 'c'\]"):
+        Dataset.from_file(tmp_path / "h.csv")
+
+
+@pytest.mark.parametrize("name, compression", [("gz.csv", "gzip"), ("bz.tsv", "bz2"), ("xz.csv", "xz"),
+                                               ("plain.csv.gz", None), ("pq.csv", "parquet")])
+def test_compression_is_read_from_the_content_not_the_name(tmp_path, name, compression):
+    df = pd.DataFrame({"a": [0.5, 1.5, -2.0], "b": [3.0, 1.0, 2.0]})
+    path = tmp_path / name
+    if compression == "parquet":
+        df.to_parquet(path)
+    else:
+        df.to_csv(path, index=False, sep="\t" if ".tsv" in name else ",", compression=compression)
+    ds = Dataset.from_file(path)
+    assert ds.names == ["a", "b"] and np.array_equal(ds.X, df.to_numpy())

@@ -534,3 +534,35 @@ def test_failed_write_leaves_nothing(tmp_path):
         write_graph(tmp_path / "g.dot", [[1, 0], [0, 0]])
     assert (tmp_path / "g.dot").read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["g.dot"]
+
+
+# --- weighted / probability adjacency files ---------------------------------------------------------------
+@pytest.mark.parametrize("value", ["0.5", "2", "-1"])
+def test_csv_cells_must_be_0_or_1(tmp_path, value):
+    path = tmp_path / "g.csv"
+    path.write_text(f"cause->effect,a,b,c\na,0,1,0\nb,0,0,{value}\nc,0,0,0\n")
+    with pytest.raises(GraphError, match=rf"cell \(row 'b', column 'c'\) holds {value}.*--threshold"):
+        read_graph(path)
+
+
+def test_threshold_reads_weighted_and_probability_graphs(tmp_path):
+    probs = tmp_path / "p.csv"
+    probs.write_text("cause->effect,a,b,c\na,0,0.9,0.3\nb,0.1,0,0.6\nc,0,0,0\n")
+    A, names, P = read_graph(probs, threshold=0.5)
+    assert A.tolist() == [[0, 1, 0], [0, 0, 1], [0, 0, 0]] and P[0, 2] == 0.3 and P[1, 0] == 0.1
+    weights = tmp_path / "w.csv"
+    weights.write_text("cause->effect,a,b\na,0,-2.5\nb,0.2,0\n")
+    A, _, P = read_graph(weights, threshold=1)
+    assert A.tolist() == [[0, 1], [0, 0]] and P is None  # |weight| > threshold; weights are no probabilities
+    weights.write_text("cause->effect,a,b\na,0,nan\nb,0.2,0\n")
+    with pytest.raises(GraphError, match=r"cell \(row 'a', column 'b'\) holds nan"):
+        read_graph(weights, threshold=1)
+    js = tmp_path / "p.json"
+    write_graph(js, [[0, 1], [1, 0]], ["a", "b"], edge_probs=[[0, 0.8], [0.3, 0]])
+    assert read_graph(js, threshold=0.5)[0].tolist() == [[0, 1], [0, 0]]
+    write_graph(js, [[0, 1], [0, 0]], ["a", "b"])
+    with pytest.raises(GraphError, match="no edge probabilities"):
+        read_graph(js, threshold=0.5)
+    for bad in (float("nan"), -0.5, float("inf")):
+        with pytest.raises(GraphError, match="threshold must be a finite number >= 0"):
+            read_graph(probs, threshold=bad)

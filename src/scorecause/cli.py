@@ -65,6 +65,18 @@ def _staged(*paths):
     return atomic_paths(*paths)
 
 
+_overwrite_option = click.option("--overwrite", is_flag=True,
+                                 help="Replace existing output files (an input file is never replaced).")
+
+
+def _guard_outputs(outputs, *, inputs=(), overwrite=False) -> None:
+    """Refuse now, and guard until the command ends, writes onto an input or (without --overwrite) an existing
+    file (:func:`fileio.guarded_outputs`)."""
+    from scorecause.fileio import guarded_outputs
+
+    click.get_current_context().with_resource(guarded_outputs(outputs, inputs=inputs, overwrite=overwrite))
+
+
 def _graph_suffix_ok(path) -> None:
     """Fail early (GraphError) when ``path`` is given and is not a .csv/.json/.graphml/.dot graph file."""
     from scorecause.graph import graph_file_format
@@ -106,9 +118,10 @@ def _list_presets(ctx, _param, value):
               help="True graph file: .json, .csv, .graphml or .dot (A[i, j] = 1 means i -> j).")
 @click.option("--list-presets", is_flag=True, expose_value=False, is_eager=True, callback=_list_presets,
               help="Print the preset names and exit.")
+@_overwrite_option
 @friendly_errors
 def simulate_command(preset, d, n, seed, n_interventional, graph_kind, edges_per_node, mechanism, noise,
-                     heteroscedastic, n_targets, unknown_targets, out, graph_out):
+                     heteroscedastic, n_targets, unknown_targets, out, graph_out, overwrite):
     """Simulate a dataset and its true graph from a named preset (same seed, same files).
 
     Example: scorecause simulate --preset score-gp-er --d 10 --n 1000 --out data.csv --graph-out truth.json
@@ -121,6 +134,7 @@ def simulate_command(preset, d, n, seed, n_interventional, graph_kind, edges_per
 
     data_file_format(out)  # fail on a bad suffix before any work
     _graph_suffix_ok(graph_out)
+    _guard_outputs([out, graph_out], overwrite=overwrite)
     overrides = {k: v for k, v in [("graph", graph_kind), ("edges_per_node", edges_per_node),
                                    ("mechanism", mechanism), ("noise", noise), ("n_targets", n_targets)]
                  if v is not None}
@@ -178,8 +192,11 @@ def _fmt(v) -> str:
 @click.option("--metrics", "metric_list", default=None,
               help="Comma-separated metrics, e.g. shd,sid,f1 (default: all that apply).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of a table.")
+@click.option("--threshold", type=float, default=None,
+              help="PRED_GRAPH holds weights or probabilities: an edge where |value| > THRESHOLD (values in "
+                   "[0, 1] also feed AUROC/AUPRC). Without it every adjacency cell must be 0 or 1.")
 @friendly_errors
-def evaluate_command(pred_graph, true_graph, metric_list, as_json):
+def evaluate_command(pred_graph, true_graph, metric_list, as_json, threshold):
     """Compare PRED_GRAPH with TRUE_GRAPH (.json, .csv, .graphml, .dot); nodes are matched by name.
 
     Edge probabilities stored in PRED_GRAPH (JSON/GraphML) feed AUROC, AUPRC, ECE and Brier.
@@ -189,7 +206,7 @@ def evaluate_command(pred_graph, true_graph, metric_list, as_json):
     from scorecause import metrics
     from scorecause.graph import read_graph
 
-    P, pred_names, probs = read_graph(pred_graph)
+    P, pred_names, probs = read_graph(pred_graph, threshold=threshold)
     T, true_names, _ = read_graph(true_graph)
     P = _align(P, pred_names, true_names, pred_graph, true_graph)
     probs = _align(probs, pred_names, true_names, pred_graph, true_graph)
@@ -261,12 +278,17 @@ def datasets_describe(name, as_json):
 @click.option("--log", "log", is_flag=True, help="Data only: natural log of the concentrations.")
 @click.option("--interventions", is_flag=True,
               help="Data only (sachs): add do(<var>) columns from the standard, unverified target mapping.")
+@_overwrite_option
 @friendly_errors
-def datasets_export(name, out, log, interventions):
+def datasets_export(name, out, log, interventions, overwrite):
     """Write a bundled dataset (env column = condition) or graph to OUT."""
+    from pathlib import Path
+
+    import scorecause.datasets as bundled
     from scorecause.datasets import describe, load_graph, load_sachs
 
     info = describe(name)
+    _guard_outputs([out], inputs=[Path(bundled.__file__).parent], overwrite=overwrite)  # never the package's files
     with _staged(out) as (tmp,):
         if info["kind"] == "graph":
             from scorecause.graph import write_graph
@@ -384,9 +406,10 @@ _EXAMPLES = ("sachs",)
 @click.option("--report", type=click.Path(dir_okay=False), default=None,
               help="Also write a self-contained HTML report (graph drawing, edge table, metrics if truth known).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+@_overwrite_option
 @friendly_errors
 def discover_command(data, example, method, prior, n_bootstrap, alpha, params, seed, n_jobs, truth, out, report,
-                     quiet):
+                     quiet, overwrite):
     """Learn a causal graph from DATA (CSV/Parquet, one column per variable) by score matching.
 
     \b
@@ -407,6 +430,7 @@ def discover_command(data, example, method, prior, n_bootstrap, alpha, params, s
     _graph_suffix_ok(out)
     if report is not None and not str(report).lower().endswith((".html", ".htm")):
         raise ConfigError(f"report file {report!r} must end in .html")
+    _guard_outputs([out, report], inputs=[data, truth, prior], overwrite=overwrite)
     from scorecause.constraints import validate_params
 
     accepted = methods[method]().get_params()
@@ -479,15 +503,19 @@ def discover_command(data, example, method, prior, n_bootstrap, alpha, params, s
               help="Stop (with a checkpoint) at this step; --resume continues the same schedule later.")
 @click.option("--export", "export_to", type=click.Path(dir_okay=False), default=None,
               help="After training, write the shippable weight file (state dict + config) here.")
+@_overwrite_option
 @friendly_errors
-def train_amortized(config, out_dir, resume, device, stop_at, export_to):
+def train_amortized(config, out_dir, resume, device, stop_at, export_to, overwrite):
     """Train an AVICI model from CONFIG.yaml (sections model: and train:) on simulated data."""
     from scorecause.amortized.train import export_weights, train_from_file
+    from scorecause.fileio import check_outputs, guarded_outputs
 
+    check_outputs([export_to], inputs=[config], overwrite=overwrite)  # before training; the run folder resumes
     ckpt = train_from_file(config, out_dir, resume=resume, device=device, stop_after=stop_at)
     click.echo(f"checkpoint: {ckpt}")
     if export_to:
-        click.echo(f"weights: {export_to} sha256={export_weights(ckpt, export_to)}")
+        with guarded_outputs([export_to], inputs=[config, ckpt], overwrite=overwrite):
+            click.echo(f"weights: {export_to} sha256={export_weights(ckpt, export_to)}")
 
 
 # --- crl commands: crl ---
@@ -504,16 +532,21 @@ def train_amortized(config, out_dir, resume, device, stop_at, export_to):
               help="True latent graph file (.json/.csv/.graphml/.dot) for the report's comparison.")
 @click.option("--true-latents", type=click.Path(exists=True, dir_okay=False), default=None,
               help="CSV/Parquet of the true latents of the observational rows: MCC and a heatmap in the report.")
+@_overwrite_option
 @friendly_errors
-def crl_command(data, method, out_dir, intervention, scores, seed, truth, true_latents):
+def crl_command(data, method, out_dir, intervention, scores, seed, truth, true_latents, overwrite):
     """Learn latents and a latent DAG from environments in DATA (directory of files or one file with 'env').
 
     Writes OUT/latents.csv (observational environment's latents Z0..), OUT/graph.json
     (A[i, j] = 1 means Zi -> Zj), OUT/encoder.csv (linear methods) and OUT/report.html.
     """
+    from pathlib import Path
+
     from scorecause.crl.io import fit_from_path
     from scorecause.report import write_crl_report
 
+    _guard_outputs([Path(out_dir) / f for f in ("latents.csv", "graph.json", "encoder.csv", "report.html")],
+                   inputs=[data, truth, true_latents], overwrite=overwrite)
     for path in fit_from_path(data, method=method, out_dir=out_dir, intervention=intervention,
                               scores=scores, random_state=seed):
         click.echo(f"wrote {path}")
@@ -546,7 +579,9 @@ def bench_command(spec, out, resume, retry_failed, backend, n_jobs, scheduler, a
     never the end of the run. Kill it any time and continue with --resume.
     """
     from scorecause.bench import run_bench
+    from scorecause.fileio import check_results_folder
 
+    check_results_folder(out)
     if scheduler and backend == "local":
         backend = "dask"
     try:
@@ -570,12 +605,15 @@ def bench_command(spec, out, resume, retry_failed, backend, n_jobs, scheduler, a
 @click.option("--figures", "figures", type=click.Path(file_okay=False), default=None,
               help="Folder for the PNG figures (default: RESULTS/figures when --html is given).")
 @click.option("--metrics", "metrics", default=None, help="Comma-separated metrics for the table (default: all).")
+@_overwrite_option
 @friendly_errors
-def bench_report_command(results, html, markdown, figures, metrics):
+def bench_report_command(results, html, markdown, figures, metrics, overwrite):
     """Summarise a benchmark folder RESULTS: tables, figures, HTML and markdown."""
     from scorecause.bench import report
 
     metrics = [m.strip() for m in metrics.split(",")] if metrics else None
+    _guard_outputs([html, markdown], inputs=[f"{results}/{f}" for f in ("results.parquet", "results.csv",
+                                                                         "spec.json", "parts")], overwrite=overwrite)
     written = report.write_report(results, html=html, markdown=markdown, figures_dir=figures, metrics=metrics)
     if not (html or markdown):
         click.echo(report.markdown_table(report.summarize(report.load_results(results), metrics=metrics)))

@@ -65,6 +65,58 @@ def data_file_format(path) -> str:
                     f"use one of {', '.join(_CSV_SUFFIXES + _PARQUET_SUFFIXES)}")
 
 
+_MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz", b"PK\x03\x04": "zip", b"PAR1": "parquet"}
+
+
+def _sniff(path: Path) -> str | None:
+    """The compression (or ``"parquet"``) a file's first bytes announce, whatever its name says; None for text."""
+    with open(path, "rb") as fh:
+        head = fh.read(6)
+    return next((kind for magic, kind in _MAGIC.items() if head.startswith(magic)), None)
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    """Read a data file into a DataFrame: format from the suffix, compression from the content (a gzip file
+    named ``.csv`` is read as gzip). Raises :class:`DataError` for an unreadable or empty file, a header
+    without rows, duplicate column names (which pandas would silently rename to ``X.1``) or an unnamed
+    column (which pandas would call ``Unnamed: k``).
+    """
+    kind = _sniff(path)
+    try:
+        if data_file_format(path) == "parquet" or kind == "parquet":
+            return _with_rows(pd.read_parquet(path), path)
+        options = {"compression": kind}
+        if _suffix(path).startswith(".tsv"):
+            options["sep"] = "\t"
+        elif _suffix(path).startswith(".txt"):
+            options.update(sep=None, engine="python")
+        header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False, **options)
+        names = [str(v) for v in header.iloc[0]] if len(header) else []
+        dup = sorted({v for v in names if names.count(v) > 1})
+        if dup:
+            raise DataError(f"{str(path)!r} has duplicate column names {dup}; rename them so that each column "
+                            "has its own name")
+        unnamed = [k for k, v in enumerate(names) if not v.strip()]
+        if unnamed:  # pandas would call it 'Unnamed: k' and use it as a variable
+            hint = " (a saved row index? write the file with index=False)" if unnamed == [0] else ""
+            raise DataError(f"{str(path)!r}: column {unnamed[0]} (counting from 0) has no name in the header"
+                            f"{hint}; name every column or drop the unnamed ones")
+        return _with_rows(pd.read_csv(path, **options), path)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{str(path)!r} is empty; a data file needs a header row and one row per sample") from None
+    except (ValueError, OSError, pd.errors.ParserError, ImportError, EOFError) as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(f"cannot read {str(path)!r}: {exc}") from None
+
+
+def _with_rows(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    if len(df) == 0:
+        raise DataError(f"{str(path)!r} has no rows, only the header {[str(c) for c in df.columns]}; add one "
+                        "row per sample")
+    return df
+
+
 def _numeric_matrix(X, names: list[str] | None) -> np.ndarray:
     """``X`` as float64, or a DataError naming the first non-numeric column (and row)."""
     if isinstance(X, pd.DataFrame):
@@ -327,17 +379,7 @@ class Dataset:
             raise DataError(f"data file {str(path)!r} does not exist")
         if path.is_dir():
             raise DataError(f"{str(path)!r} is a directory, not a data file")
-        fmt = data_file_format(path)
-        try:
-            if fmt == "parquet":
-                df = pd.read_parquet(path)
-            elif _suffix(path).startswith(".tsv"):
-                df = pd.read_csv(path, sep="\t")
-            else:
-                df = pd.read_csv(path, sep=None, engine="python") if _suffix(path).startswith(".txt") \
-                    else pd.read_csv(path)
-        except (ValueError, OSError, pd.errors.ParserError, ImportError) as exc:
-            raise DataError(f"cannot read {str(path)!r}: {exc}") from None
+        df = _read_table(path)
         meta = dict(kwargs.pop("meta", None) or {}, source=str(path))
         return cls.from_dataframe(df, meta=meta, **kwargs)
 

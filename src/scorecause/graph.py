@@ -626,29 +626,49 @@ def write_graph(path, A, names=None, edge_probs=None):
     return Path(path)
 
 
-def read_graph(path) -> tuple[np.ndarray, list[str], np.ndarray | None]:
+def read_graph(path, *, threshold: float | None = None) -> tuple[np.ndarray, list[str], np.ndarray | None]:
     """Read ``(A, names, edge_probs or None)`` from a graph file written by :func:`write_graph` (or by hand).
 
     ``A[i, j] = 1`` means ``names[i] -> names[j]`` (int8). The format follows the suffix (``.csv``, ``.json``,
     ``.graphml``, ``.dot``/``.gv``). JSON edges may also be ``[cause, effect]`` pairs. Cycles are allowed
     (e.g. the cyclic Sachs graph); self-loops are not. Any problem raises :class:`GraphError` naming the
     file and what is wrong.
+
+    Parameters
+    ----------
+    path : a graph file.
+    threshold : float, optional
+        For weighted or probability graphs. Without it every cell of a CSV adjacency must be 0 or 1 (a cell
+        holding e.g. 0.5 or 2 is an error naming it). With it, a CSV cell is an edge when ``|value| >
+        threshold`` and, when all cells lie in [0, 1], the cells are also returned as edge probabilities;
+        in the other formats an edge needs a stored probability above ``threshold``.
+
+    >>> import pathlib, tempfile
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "w.csv"
+    >>> _ = f.write_text("cause->effect,a,b\\na,0,0.9\\nb,0.2,0\\n")
+    >>> read_graph(f, threshold=0.5)[0].tolist()
+    [[0, 1], [0, 0]]
     """
     from pathlib import Path
 
     fmt = graph_file_format(path)
+    if threshold is not None and not (np.isfinite(threshold) and threshold >= 0):
+        raise GraphError(f"threshold must be a finite number >= 0 (an edge where |value| > threshold), "
+                         f"got {threshold}")
     p = Path(path)
     if not p.is_file():
         raise GraphError(f"cannot read graph file {str(path)!r}: no such file")
     try:
         if fmt == "csv":
-            A, names, P = _read_csv(p)
-        elif fmt == "json":
-            A, names, P = _read_json(p)
-        elif fmt == "graphml":
-            A, names, P = _read_graphml(p)
+            W, names, _ = _read_csv(p)
+            A, P = _cells_to_graph(W, names, threshold)
         else:
-            A, names, P = _read_dot(p)
+            A, names, P = {"json": _read_json, "graphml": _read_graphml, "dot": _read_dot}[fmt](p)
+            if threshold is not None:
+                if P is None:
+                    raise GraphError("it stores no edge probabilities to threshold; drop --threshold "
+                                     "(threshold=)")
+                A = (P > threshold).astype(np.int8)
         A = as_adjacency(A, name="graph")
         names = _names(names, A.shape[0])
         P = _probs(P, A.shape[0])
@@ -660,6 +680,25 @@ def read_graph(path) -> tuple[np.ndarray, list[str], np.ndarray | None]:
 
 
 # -- CSV --
+
+
+def _cells_to_graph(W: np.ndarray, names: list[str], threshold: float | None):
+    """``(A, edge_probs or None)`` from the cells ``W`` of an adjacency table: 0/1 cells, or with ``threshold``
+    weights (edge where ``|w| > threshold``) / probabilities (also returned when all cells lie in [0, 1])."""
+    bad = np.isnan(W) if threshold is not None else ~np.isin(W, (0.0, 1.0))
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        hint = ("give every cell a number" if threshold is not None else
+                "adjacency cells must be 0 or 1; for a weighted or probability graph pass a threshold "
+                "(evaluate --threshold T, read_graph(..., threshold=T)): an edge where |value| > T")
+        raise GraphError(f"cell (row {names[i]!r}, column {names[j]!r}) holds {W[i, j]:g} "
+                         f"({int(bad.sum())} such cell(s)); {hint}")
+    if threshold is None:
+        return W.astype(np.int8), None
+    A = (np.abs(W) > threshold).astype(np.int8)
+    off = ~np.eye(len(W), dtype=bool)
+    is_prob = bool(np.all((W[off] >= 0) & (W[off] <= 1)))
+    return A, (np.where(off, W, 0.0) if is_prob else None)
 
 
 def _csv_text(M: np.ndarray, labels: list[str]) -> str:

@@ -121,6 +121,6 @@ def test_avici_weights_are_refused_with_a_clear_message(tmp_path):
         load_aggregator(WEIGHTS_DIR / "linear.pt")
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"not a torch file")
-    with pytest.raises(ConfigError, match="not a readable") as info:
+    with pytest.raises(ConfigError, match="not a scorecause weight file") as info:
         load_aggregator(junk)
     assert "weights_only=False" not in str(info.value)

@@ -97,5 +97,5 @@ def test_bad_model_and_options_raise(weight_file, data, tmp_path):
         AVICI(model=str(weight_file), chunk_size=1).fit(data[0])
     other = tmp_path / "other.pt"
     torch.save({"foo": torch.zeros(1)}, other)
-    with pytest.raises(ConfigError, match="not an AVICI weight file"):
+    with pytest.raises(ConfigError, match="not a scorecause weight file|not an AVICI weight file"):
         AVICI(model=str(other)).fit(data[0])

@@ -161,20 +161,19 @@ def aggregator_weights_path(model: str | Path = "general") -> Path:
 
 def load_aggregator(model: str | Path = "general", device: str = "cpu") -> AggregatorModel:
     """Load a shipped aggregator or a weight file / checkpoint (``torch.load(weights_only=True)``), eval mode."""
+    from scorecause.amortized.estimator import read_weight_file
+
     path = aggregator_weights_path(model)
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:   # noqa: BLE001 -- any unreadable file gets the same clear message
-        raise ConfigError(f"{path} is not a readable scorecause weight file ({type(exc).__name__}); "
-                          "pass a file written by `scorecause train-amortized --export`") from None
-    if not isinstance(blob, dict):
-        raise ConfigError(f"{path} is not a scorecause weight file")
+    blob = read_weight_file(path)
     state, config = (blob.get("state_dict"), blob.get("config")) if "state_dict" in blob else \
         (blob.get("model"), blob.get("model_config"))
     if not isinstance(config, dict) or config.get("kind") != "aggregator":
         raise ConfigError(f"{path} does not hold an amortized aggregator model (use method 'avici' for AVICI weights)")
-    net = AggregatorModel(AggregatorConfig.from_dict(config))
-    net.load_state_dict(state)
+    try:
+        net = AggregatorModel(AggregatorConfig.from_dict(config))
+        net.load_state_dict(state)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:   # wrong shapes or keys
+        raise ConfigError(f"{str(path)!r} does not hold a loadable aggregator model: {type(exc).__name__}") from None
     dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
                        ("cpu" if device == "auto" else device))
     return net.eval().to(dev)

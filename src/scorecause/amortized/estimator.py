@@ -60,19 +60,40 @@ def load_weights(model: str | Path = "linear", *, device: str = "cpu", verify: b
     eval mode on ``device``.
     """
     path = weights_path(model, verify=verify)
-    blob = torch.load(path, map_location="cpu", weights_only=True)
-    return model_from_blob(blob, path).to(_device(device))
+    return model_from_blob(read_weight_file(path), path).to(_device(device))
+
+
+def read_weight_file(path) -> dict:
+    """The contents of a weight file or checkpoint, read safely (``torch.load(weights_only=True)``: tensors and
+    plain types, never pickled code). An unreadable, truncated or foreign file raises :class:`ConfigError`
+    naming the file; torch's own message is not passed on (it may advise unsafe loading).
+    """
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - UnpicklingError, RuntimeError, EOFError, ... all mean "not ours"
+        raise ConfigError(f"{str(path)!r} is not a scorecause weight file (torch cannot read it as tensors: "
+                          f"{type(exc).__name__}); pass a "
+                          "file written by `scorecause train-amortized --export`, a run's last.pt, or a shipped "
+                          "model name") from None
+    if not isinstance(blob, dict):
+        raise ConfigError(f"{str(path)!r} holds a {type(blob).__name__}, not a scorecause weight file (a dict with "
+                          "state_dict and config)")
+    return blob
 
 
 def model_from_blob(blob: dict, path) -> AVICIModel:
     """The model stored in a loaded weight file (``state_dict``/``config``) or checkpoint (``model``/...)."""
-    if "state_dict" in blob:                                 # exported weight file
+    if "state_dict" in blob and "config" in blob:            # exported weight file
         state, config = blob["state_dict"], blob["config"]
     elif "model" in blob and "model_config" in blob:         # training checkpoint (last.pt)
         state, config = blob["model"], blob["model_config"]
     else:
-        raise ConfigError(f"{path} is not an AVICI weight file or training checkpoint (keys {sorted(blob)})")
-    return load_model(state, config)
+        raise ConfigError(f"{path} is not an AVICI weight file or training checkpoint (keys {sorted(map(str, blob))})")
+    try:
+        return load_model(state, config)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:  # wrong tensor shapes, missing keys, ...
+        raise ConfigError(f"{str(path)!r} does not hold a loadable AVICI model: {type(exc).__name__}: "
+                          f"{str(exc).splitlines()[0][:200]}") from None
 
 
 def _device(device: str) -> torch.device:

@@ -439,10 +439,14 @@ def _warm_start(model: AVICIModel, model_cfg: ModelConfig, source: str) -> dict:
     Returns the training record of ``source`` (step, wall time, train config, its own warm start), kept in
     the new run's checkpoints and exported weights so a shipped file names every phase that made it.
     """
+    from scorecause.amortized.estimator import read_weight_file
+
     path = _source_path(source, model_cfg)
-    blob = torch.load(path, map_location="cpu", weights_only=True)
-    state, config = (blob["state_dict"], blob["config"]) if "state_dict" in blob else \
-        (blob["model"], blob["model_config"])
+    blob = read_weight_file(path)
+    state, config = (blob.get("state_dict"), blob.get("config")) if "state_dict" in blob else \
+        (blob.get("model"), blob.get("model_config"))
+    if not isinstance(config, dict):
+        raise ConfigError(f"init_from {source!r}: {path} holds no model config; pass a weight file or last.pt")
     theirs = {k: v for k, v in config.items() if k != "dropout"}
     ours = {k: v for k, v in model_cfg.to_dict().items() if k != "dropout"}
     if theirs != ours:
@@ -466,10 +470,10 @@ def _source_path(source, model_cfg) -> Path:
 
 def training_record(source) -> dict:
     """Provenance of a weight file or checkpoint: source, sha256, step, wall time, train config, warm start."""
-    from scorecause.amortized.estimator import weights_path
+    from scorecause.amortized.estimator import read_weight_file, weights_path
 
     path = weights_path(source)
-    return _record(source, path, torch.load(path, map_location="cpu", weights_only=True))
+    return _record(source, path, read_weight_file(path))
 
 
 def _record(source, path, blob: dict) -> dict:

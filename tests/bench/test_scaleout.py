@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from scorecause.bench import TIMING_COLUMNS, load_spec, run_bench
+from scorecause.bench.report import metric_columns
 from scorecause.bench.runner import run_cell
 
 HELPERS = "bench._helpers"  # importable in workers: tests/ is on sys.path (pytest rootdir insertion)
@@ -23,7 +24,7 @@ TESTS_DIR = str(Path(__file__).resolve().parents[1])
 #: real estimators on small data: SCORE and DAS (Stein scores + CAM pruning, whose joblib call deadlocked in a
 #: forked cell process under joblib's Dask backend) and PC (causal-learn)
 SPEC = {"datasets": [{"simulate": "gp-gaussian", "d": 5, "n": 200, "seeds": 1}],
-        "methods": ["score", "das", "pc"], "metrics": ["shd", "f1", "precision", "recall"], "time_limit": 120}
+        "methods": ["score", "das", "pc"], "metrics": ["shd", "f1", "precision", "recall"], "time_limit": 60}
 
 
 def _comparable(df):
@@ -51,6 +52,7 @@ def test_dask_embedded_matches_local(local_rows, tmp_path):
     pytest.importorskip("distributed")
     df = run_bench(SPEC, tmp_path / "dask", backend="dask", n_jobs=2, progress=False)
     pd.testing.assert_frame_equal(_comparable(local_rows), _comparable(df))
+    assert metric_columns(df) == SPEC["metrics"]  # warmup_time_s is a timing column, not a metric
 
 
 @pytest.mark.parametrize("isolate", ["process", "fork", "none"])

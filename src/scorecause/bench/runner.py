@@ -2,10 +2,16 @@
 
 Flow (driver = the process that calls :func:`run_bench`)::
 
-    spec --cells()--> pending cells --joblib (loky | dask | ray)--> run_cell(cell) in a worker
+    spec --load_spec (the whole spec validated)--> cells --joblib (loky | dask | ray)--> run_cell(cell) in a worker
          worker: hands the cell to its forked cell process (time limit: killed; memory limit: RLIMIT_AS),
-                 which builds the data, fits and scores (see run_cell for the isolation modes)
+                 which builds the data, warms the method up (untimed, once per process), fits and scores
+                 (see run_cell for the isolation modes, warm_up for the warm-up)
          driver: each record -> DIR/parts/<cell_id>.parquet (atomic), DIR/results.parquet rewritten atomically
+
+Inside a cell, an estimator's own joblib parallelism runs on threads whatever the backend (the worker's joblib
+backend does not leak into the cell). Workers this run started (loky, an embedded ``LocalCluster``, a local Ray)
+and every cell process exit within a second when their parent dies, so a SIGKILLed run leaves no process
+computing (:func:`exit_with_parent`).
 
 Guarantees: a failing, crashing or timed-out cell becomes a row with ``status`` ``"error"``/``"timeout"``/
 ``"crashed"`` and its message; the run goes on. Every part file is written to a temporary name and renamed,

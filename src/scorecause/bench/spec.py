@@ -311,18 +311,24 @@ def _parse_method(m: Any, k: int) -> dict:
 
 
 def check_params(params: dict, allowed, where: str, what: str) -> None:
-    """Raise a ConfigError naming ``where``, the unknown key(s) of ``params`` and the ``allowed`` names."""
-    unknown = sorted(set(params) - set(allowed))
+    """Raise a ConfigError naming ``where``, the unknown key(s) of ``params`` and the ``allowed`` names.
+
+    ``allowed=None`` (a function taking ``**kwargs``) accepts any name.
+    """
+    unknown = [] if allowed is None else sorted(set(params) - set(allowed))
     if unknown:
         raise ConfigError(f"{where}: unknown {what}(s) {unknown}; valid: {', '.join(sorted(allowed))}")
 
 
-def _parameter_names(func) -> list[str]:
-    """Keyword names ``func`` accepts (no ``*args``/``**kwargs``)."""
+def _parameter_names(func) -> list[str] | None:
+    """Keyword names ``func`` accepts; None when it takes ``**kwargs`` (any name)."""
     import inspect
 
-    return [p.name for p in inspect.signature(func).parameters.values()
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in ("self", "cls")]
+    params = inspect.signature(func).parameters.values()
+    if any(p.kind == p.VAR_KEYWORD for p in params):
+        return None
+    return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+            and p.name not in ("self", "cls")]
 
 
 def resolve_method(name: str, where: str = "method") -> str:

@@ -119,8 +119,9 @@ def _start_time(pid: int) -> int | None:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc (Linux)")
-@pytest.mark.parametrize("backend", ["local", "dask"])
+@pytest.mark.parametrize("backend", ["local", pytest.param("dask", marks=pytest.mark.slow)])  # dask: ~20 s
 def test_sigkill_of_bench_leaves_no_process(tmp_path, backend):
+    """``kill -9`` of the driver: loky workers / LocalCluster workers and their cell processes exit within 10 s."""
     if backend == "dask":
         pytest.importorskip("distributed")
     markers = tmp_path / "started"

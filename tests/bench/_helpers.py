@@ -35,14 +35,18 @@ from scorecause.base import CausalEstimator  # noqa: E402
 
 
 class Sleep(CausalEstimator):
-    """Empty graph after sleeping ``seconds`` (a slow cell)."""
+    """Empty graph after sleeping ``seconds`` (a slow cell); with ``marker_dir``, first writes ``<pid>`` there."""
 
-    def __init__(self, seconds: float = 0.0):
+    def __init__(self, seconds: float = 0.0, marker_dir: str | None = None):
         self.seconds = seconds
+        self.marker_dir = marker_dir
 
     def _fit(self, data, prior):
+        import os
         import time
 
+        if self.marker_dir:
+            open(os.path.join(self.marker_dir, str(os.getpid())), "w").close()
         time.sleep(self.seconds)
         self.adjacency_ = np.zeros((data.d, data.d), dtype=np.int8)
 

@@ -22,7 +22,8 @@ from scorecause.bench.runner import load_results
 #: record columns that are not metrics (everything else numeric in a results table is a metric)
 META_COLUMNS = {"cell_id", "index", "dataset", "source", "preset", "d", "n", "seed", "method", "method_name",
                 "params", "status", "error", "n_edges_true", "n_edges_pred", "metric_errors", "calibration", "traceback",
-                "data_time_s", "fit_time_s", "total_time_s", "cpu_time_s", "max_rss_mb", "worker", "finished_at"}
+                "data_time_s", "warmup_time_s", "fit_time_s", "total_time_s", "cpu_time_s", "max_rss_mb", "worker",
+                "finished_at"}
 SETTING = ("dataset", "d", "n")
 #: metrics where smaller is better (for the reader; marked with a down arrow in tables)
 LOWER_IS_BETTER = {"shd", "sid", "shd_closure", "order_divergence", "ece", "brier", "d_top"}

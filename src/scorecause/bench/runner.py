@@ -2,10 +2,16 @@
 
 Flow (driver = the process that calls :func:`run_bench`)::
 
-    spec --cells()--> pending cells --joblib (loky | dask | ray)--> run_cell(cell) in a worker
+    spec --load_spec (the whole spec validated)--> cells --joblib (loky | dask | ray)--> run_cell(cell) in a worker
          worker: hands the cell to its forked cell process (time limit: killed; memory limit: RLIMIT_AS),
-                 which builds the data, fits and scores (see run_cell for the isolation modes)
+                 which builds the data, warms the method up (untimed, once per process), fits and scores
+                 (see run_cell for the isolation modes, warm_up for the warm-up)
          driver: each record -> DIR/parts/<cell_id>.parquet (atomic), DIR/results.parquet rewritten atomically
+
+Inside a cell, an estimator's own joblib parallelism runs on threads whatever the backend (the worker's joblib
+backend does not leak into the cell). Workers this run started (loky, an embedded ``LocalCluster``, a local Ray)
+and every cell process exit within a second when their parent dies, so a SIGKILLed run leaves no process
+computing (:func:`exit_with_parent`).
 
 Guarantees: a failing, crashing or timed-out cell becomes a row with ``status`` ``"error"``/``"timeout"``/
 ``"crashed"`` and its message; the run goes on. Every part file is written to a temporary name and renamed,
@@ -41,8 +47,8 @@ from scorecause.bench.spec import Cell, load_spec
 from scorecause.errors import ConfigError, require
 
 #: columns that depend on the machine or the moment, not on the computation (excluded when comparing runs)
-TIMING_COLUMNS = ("data_time_s", "fit_time_s", "total_time_s", "cpu_time_s", "max_rss_mb", "worker",
-                  "finished_at")
+TIMING_COLUMNS = ("data_time_s", "warmup_time_s", "fit_time_s", "total_time_s", "cpu_time_s", "max_rss_mb",
+                  "worker", "finished_at")
 BACKENDS = ("local", "dask", "ray")
 RESULTS = "results.parquet"
 PARTS = "parts"
@@ -167,19 +173,58 @@ def limit_threads(threads: int | None) -> None:
     _THREADS_SET[:] = [threads]
 
 
+#: rows of the cell's data the untimed warm-up fit sees (a strided subset, so environments keep their shares)
+WARMUP_ROWS = 100
+_WARMED: set = set()  # (method target, params) already warmed up in this process
+
+
+def warm_up(cell: Cell, ds) -> float:
+    """Fit the cell's method once, untimed, on a small subset of its data; the seconds it took (0 when warm).
+
+    The first fit of a method in a process pays one-off costs (lazy imports, caches, torch/BLAS kernel set-up;
+    about 1 s for PC against 0.01 s for the next fit). The warm-up pays them outside ``fit_time_s``: once per
+    method (class and hyperparameters) per process that runs cells, i.e. once per long-lived cell process
+    (``"process"`` isolation), per fresh cell process (``"fork"``) or per worker (``"none"``). Its time is
+    recorded in ``warmup_time_s``; a failing warm-up is ignored (the timed fit reports the failure).
+    It runs in the cell's process, never in the worker before a fork: a thread pool started there
+    (OpenMP, torch) would not survive the fork.
+    """
+    key = (cell.target, json.dumps(cell.params, sort_keys=True, default=str))
+    if not cell.warmup or key in _WARMED:
+        return 0.0
+    _WARMED.add(key)
+    t0 = time.perf_counter()
+    with contextlib.suppress(Exception):
+        step = max(1, ds.n // WARMUP_ROWS)
+        _make_estimator(cell).fit(ds.subset(np.arange(0, ds.n, step)) if step > 1 else ds)
+    return time.perf_counter() - t0
+
+
 def execute_cell(cell: Cell) -> dict:
-    """Run one cell in this process: build data, fit, score. Returns the record; failures become records."""
+    """Run one cell in this process: build data, warm up, fit, score. Returns the record; failures are records.
+
+    The estimator's own joblib parallelism (its ``n_jobs``) runs on threads inside the cell, on every backend:
+    a worker's active joblib backend would otherwise leak into the cell (joblib's Dask backend sends nested
+    calls back to the cluster through the worker's client, which deadlocks in a forked cell process).
+    """
+    import joblib
+
     t0, c0 = time.perf_counter(), time.process_time()
     rec = _base_record(cell)
+    warmup = warmup_cpu = 0.0
     try:
-        limit_threads(cell.threads)
-        ds = load_cell_dataset(cell.dataset)
-        est = _make_estimator(cell)
-        t1 = time.perf_counter()
-        rec["data_time_s"] = t1 - t0
-        rec["d"], rec["n"] = int(ds.d), int(ds.n)
-        est.fit(ds)
-        rec["fit_time_s"] = time.perf_counter() - t1
+        with joblib.parallel_config(backend="threading"):
+            limit_threads(cell.threads)
+            ds = load_cell_dataset(cell.dataset)
+            est = _make_estimator(cell)
+            rec["data_time_s"] = time.perf_counter() - t0
+            rec["d"], rec["n"] = int(ds.d), int(ds.n)
+            w0 = time.process_time()
+            rec["warmup_time_s"] = warmup = warm_up(cell, ds)
+            warmup_cpu = time.process_time() - w0
+            t1 = time.perf_counter()
+            est.fit(ds)
+            rec["fit_time_s"] = time.perf_counter() - t1
         rec["n_edges_pred"] = int(est.adjacency_.sum())
         if ds.truth is not None:
             rec["n_edges_true"] = int(ds.truth.sum())
@@ -197,8 +242,8 @@ def execute_cell(cell: Cell) -> dict:
 
         rec["status"], rec["error"] = "error", f"{type(exc).__name__}: {exc}"
         rec["traceback"] = "".join(traceback.format_exception(exc, limit=-4))
-    rec["total_time_s"] = time.perf_counter() - t0
-    rec["cpu_time_s"] = time.process_time() - c0  # all threads of the cell's process, whole cell
+    rec["total_time_s"] = time.perf_counter() - t0 - warmup  # data + fit + scoring, without the warm-up
+    rec["cpu_time_s"] = time.process_time() - c0 - warmup_cpu  # all threads of the cell's process, no warm-up
     with contextlib.suppress(Exception):
         import resource
 
@@ -215,8 +260,8 @@ def _base_record(cell: Cell) -> dict:
     for m in cell.metrics:
         rec[m] = float("nan")
     rec.update(n_edges_true=None, n_edges_pred=None, metric_errors=None, calibration=None, traceback=None,
-               data_time_s=float("nan"), fit_time_s=float("nan"), total_time_s=float("nan"),
-               cpu_time_s=float("nan"), max_rss_mb=float("nan"),
+               data_time_s=float("nan"), warmup_time_s=float("nan"), fit_time_s=float("nan"),
+               total_time_s=float("nan"), cpu_time_s=float("nan"), max_rss_mb=float("nan"),
                worker=_WORKER[0] if _WORKER else f"{socket.gethostname()}:{os.getpid()}")
     return rec
 
@@ -231,7 +276,7 @@ def _fork_available() -> bool:
 ISOLATION = ("process", "fork", "none")
 
 
-def run_cell(cell: Cell, isolate="process") -> dict:
+def run_cell(cell: Cell, isolate="process", watch_parent: bool = False) -> dict:
     """Run ``cell`` with its time and memory limits; the entry point each backend worker calls.
 
     ``isolate`` (POSIX; ``True`` means ``"process"``, ``False`` ``"none"``):
@@ -244,12 +289,17 @@ def run_cell(cell: Cell, isolate="process") -> dict:
       growing with the worker's memory).
     * ``"none"``: in the worker itself; the time limit is ``SIGALRM`` (main thread only), no memory limit, and
       a crash takes the worker (and, with joblib, the run) down.
+
+    ``watch_parent``: the worker was started by this run (loky workers, an embedded Dask ``LocalCluster``, a
+    local Ray instance), so it exits when its parent dies (see :func:`exit_with_parent`). Cell processes
+    always exit with their worker.
     """
     mode = {True: "process", False: "none"}.get(isolate, isolate)
     if mode not in ISOLATION:
         raise ConfigError(f"isolate must be one of {ISOLATION}, got {isolate!r}")
+    if watch_parent:
+        exit_with_parent()
     if mode != "none" and _fork_available():
-        _preload(cell)
         limit_threads(cell.threads)
         _WORKER[:] = [f"{socket.gethostname()}:{os.getpid()}"]
         rec = _run_forked(cell) if mode == "fork" else _run_in_cell_process(cell)
@@ -259,8 +309,39 @@ def run_cell(cell: Cell, isolate="process") -> dict:
     return rec
 
 
+_WATCHED: list = []  # the pid of this process once its parent watchdog runs (a forked child starts its own)
+PARENT_POLL_S = 0.2
+
+
+def exit_with_parent(parent: int | None = None) -> None:
+    """Make this process exit within a fraction of a second when its parent process dies.
+
+    A SIGKILLed ``bench`` cannot stop its workers; without this they (and the cells they run, often GBs)
+    would run on for minutes. A daemon thread polls ``os.getppid()`` (portable, and unlike Linux's
+    ``PR_SET_PDEATHSIG`` not tied to the parent *thread* that started the process) and, once the parent is
+    gone, kills this process -- with its whole process group when it leads one (a cell process and anything
+    it started). ``parent``: the pid to outlive (default: the current parent; a forked child passes the pid
+    its parent had before the fork, so a parent that died in between is noticed). Idempotent per process.
+    """
+    pid = os.getpid()
+    if _WATCHED == [pid]:
+        return
+    _WATCHED[:] = [pid]
+    parent = os.getppid() if parent is None else parent
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        with contextlib.suppress(OSError):
+            if os.getpgid(0) == pid:
+                os.killpg(pid, signal.SIGKILL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="scorecause-exit-with-parent", daemon=True).start()
+
+
 def _preload(cell: Cell) -> None:
-    """Import, in the long-lived worker, the modules the cell will need, so each forked child inherits them.
+    """Import, in the long-lived worker, the modules the cell will need, so the child forked next inherits them.
 
     Without this every child would pay the imports again (causal-learn alone takes seconds). Estimator classes
     may list the modules their ``_fit`` imports lazily in a ``lazy_imports`` tuple. Import errors are left to
@@ -305,13 +386,15 @@ def _run_inline(cell: Cell) -> dict:
         signal.signal(signal.SIGALRM, old)
 
 
-def _die_with_parent() -> None:
-    """Linux: the cell process is killed when its worker dies (a killed run leaves no orphan computing)."""
+def _die_with_parent(parent: int) -> None:
+    """In a freshly forked cell process: exit when the worker dies (Linux: at once, by ``PR_SET_PDEATHSIG``;
+    everywhere: within :data:`PARENT_POLL_S` by :func:`exit_with_parent`). Called before the memory limit."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(Exception):
             import ctypes
 
             ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    exit_with_parent(parent)
 
 
 def _failed_record(cell: Cell, status: str, error: str, t0: float) -> dict:
@@ -366,6 +449,7 @@ class _CellProcess:
         self.memory_limit = memory_limit
         to_child, from_parent = os.pipe()
         to_parent, from_child = os.pipe()
+        worker = os.getpid()
         pid = os.fork()
         if pid == 0:  # --------------------------------------------------------------------- child
             code = 0
@@ -374,7 +458,7 @@ class _CellProcess:
                 os.close(to_parent)
                 with contextlib.suppress(OSError):
                     os.setpgid(0, 0)
-                _die_with_parent()
+                _die_with_parent(worker)
                 if memory_limit:
                     import resource
 
@@ -433,6 +517,7 @@ def _run_in_cell_process(cell: Cell) -> dict:
         proc.close()
         proc = None
     if proc is None:
+        _preload(cell)  # imports a running cell process lacks are its own (preloading then would be wasted)
         proc = local.proc = _CellProcess(cell.memory_limit)
     t0 = time.perf_counter()
     rec, failure = proc.run(cell)
@@ -447,8 +532,10 @@ def _run_in_cell_process(cell: Cell) -> dict:
 def _run_forked(cell: Cell) -> dict:
     import select
 
+    _preload(cell)
     r, w = os.pipe()
     t0 = time.perf_counter()
+    worker = os.getpid()
     pid = os.fork()
     if pid == 0:  # ------------------------------------------------------------- child
         code = 0
@@ -456,7 +543,7 @@ def _run_forked(cell: Cell) -> dict:
             os.close(r)
             with contextlib.suppress(OSError):
                 os.setpgid(0, 0)
-            _die_with_parent()
+            _die_with_parent(worker)
             if cell.memory_limit:
                 import resource
 
@@ -580,7 +667,8 @@ def load_results(out) -> pd.DataFrame:
 @contextlib.contextmanager
 def backend_context(backend: str = "local", n_jobs: int = 1, *, scheduler: str | None = None,
                     address: str | None = None):
-    """Yield the ``n_jobs`` to pass to ``joblib.Parallel`` inside the chosen joblib backend.
+    """Yield ``(n_jobs, own_workers)``: the ``n_jobs`` for ``joblib.Parallel`` inside the chosen joblib backend,
+    and whether this run started the workers (then they exit with it, see :func:`exit_with_parent`).
 
     ``local``: loky with ``n_jobs`` processes. ``dask``: ``Client(scheduler)`` or an embedded
     ``LocalCluster(n_workers=n_jobs, threads_per_worker=1, processes=True)``. ``ray``: ``ray.init(address)``
@@ -594,7 +682,7 @@ def backend_context(backend: str = "local", n_jobs: int = 1, *, scheduler: str |
         raise ConfigError(f"n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}")
     if backend == "local":
         with joblib.parallel_config(backend="loky", n_jobs=n_jobs):
-            yield n_jobs
+            yield n_jobs, True
     elif backend == "dask":
         distributed = require("distributed", "distributed")
         cluster = None
@@ -607,7 +695,7 @@ def backend_context(backend: str = "local", n_jobs: int = 1, *, scheduler: str |
             client = distributed.Client(cluster)
         try:
             with joblib.parallel_config(backend="dask"):
-                yield -1
+                yield -1, cluster is not None
         finally:
             client.close()
             if cluster is not None:
@@ -623,7 +711,7 @@ def backend_context(backend: str = "local", n_jobs: int = 1, *, scheduler: str |
         register_ray()
         try:
             with joblib.parallel_config(backend="ray"):
-                yield -1 if address else n_jobs
+                yield (-1 if address else n_jobs), started and not address
         finally:
             if started:
                 ray.shutdown()
@@ -696,7 +784,7 @@ def run_bench(spec, out, *, backend: str = "local", n_jobs: int = 1, scheduler: 
     return consolidate(out, records, csv=csv)
 
 
-def _results_as_completed(pending, jobs, isolate):
+def _results_as_completed(pending, jobs, isolate, watch_parent=False):
     """Yield records as cells finish, in the active joblib backend.
 
     Backends that cannot stream results (joblib's Ray backend derives from the multiprocessing one, which
@@ -711,9 +799,9 @@ def _results_as_completed(pending, jobs, isolate):
         parallel = Parallel(n_jobs=jobs, batch_size=1)
         size = 4 * max(1, effective_n_jobs(jobs))
         for start in range(0, len(pending), size):
-            yield from parallel(delayed(run_cell)(c, isolate) for c in pending[start:start + size])
+            yield from parallel(delayed(run_cell)(c, isolate, watch_parent) for c in pending[start:start + size])
         return
-    yield from parallel(delayed(run_cell)(c, isolate) for c in pending)
+    yield from parallel(delayed(run_cell)(c, isolate, watch_parent) for c in pending)
 
 
 def _drive(pending, out, records, *, backend, n_jobs, scheduler, address, csv, progress, isolate, flush_every,
@@ -725,8 +813,8 @@ def _drive(pending, out, records, *, backend, n_jobs, scheduler, address, csv, p
     last_flush = time.monotonic()
     failed = 0
     try:
-        with backend_context(backend, n_jobs, scheduler=scheduler, address=address) as jobs:
-            for rec in _results_as_completed(pending, jobs, isolate):
+        with backend_context(backend, n_jobs, scheduler=scheduler, address=address) as (jobs, own_workers):
+            for rec in _results_as_completed(pending, jobs, isolate, own_workers):
                 write_part(out, rec)
                 records.append(rec)
                 failed += rec["status"] != "ok"

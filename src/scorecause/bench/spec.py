@@ -24,8 +24,11 @@ every method. Example (all keys except ``datasets`` and ``methods`` optional)::
     time_limit: 300                       # seconds per cell (hard: the cell's process is killed)
     memory_limit: 4GB                     # address-space limit per cell (local fork isolation only)
     threads: 1                            # BLAS/torch threads inside each cell
+    warmup: true                          # one untimed fit per method and process before the timed ones
 
-Relative file paths are resolved against the spec file's folder.
+Relative file paths are resolved against the spec file's folder. The whole spec is validated when it is
+loaded, before any cell runs: an unknown key, preset, simulate option, bundled dataset, method or method
+hyperparameter stops with a :class:`~scorecause.errors.ConfigError` that names the entry and the valid choices.
 
 The **cell id** is the first 12 hex digits of the SHA-256 of the canonical JSON of the cell's dataset
 instance and method (name, params); metrics, limits and labels are not part of it, so the same cell keeps
@@ -44,7 +47,8 @@ from typing import Any
 
 from scorecause.errors import ConfigError
 
-_TOP_KEYS = {"name", "datasets", "methods", "metrics", "time_limit", "memory_limit", "threads", "description"}
+_TOP_KEYS = {"name", "datasets", "methods", "metrics", "time_limit", "memory_limit", "threads", "warmup",
+             "description"}
 _DATASET_KEYS = {"simulate", "real", "file", "truth", "d", "n", "seeds", "params", "standardize", "label",
                  "n_interventional"}
 _METHOD_KEYS = {"name", "params", "label"}
@@ -92,6 +96,7 @@ class Cell:
     time_limit: float | None
     memory_limit: int | None
     threads: int | None
+    warmup: bool = True  # an untimed fit of the method first (once per method and process; runner.warm_up)
 
 
 @dataclass
@@ -105,6 +110,7 @@ class BenchSpec:
     time_limit: float | None = None
     memory_limit: int | None = None
     threads: int | None = 1
+    warmup: bool = True
     source: str | None = None
     raw: dict = field(default_factory=dict)
 
@@ -141,9 +147,13 @@ class BenchSpec:
         threads = spec.get("threads", 1)
         if threads is not None and (not isinstance(threads, int) or threads < 1):
             raise ConfigError(f"threads must be a positive integer (or null for the library default), got {threads!r}")
+        warmup = spec.get("warmup", True)
+        if not isinstance(warmup, bool):
+            raise ConfigError(f"warmup must be true or false, got {warmup!r}")
         return cls(name=str(spec.get("name") or (Path(source).stem if source else "bench")), datasets=datasets,
                    methods=methods, metrics=metrics, time_limit=time_limit,
-                   memory_limit=parse_memory(spec.get("memory_limit")), threads=threads, source=source, raw=spec)
+                   memory_limit=parse_memory(spec.get("memory_limit")), threads=threads, warmup=warmup,
+                   source=source, raw=spec)
 
     @classmethod
     def from_file(cls, path) -> BenchSpec:
@@ -188,7 +198,7 @@ class BenchSpec:
                 cells.append(Cell(id=cid, index=len(cells), dataset=cfg, dataset_label=dlabel, method=m["name"],
                                   target=m["target"], params=m["params"], method_label=m["label"], metrics=self.metrics,
                                   time_limit=self.time_limit, memory_limit=self.memory_limit,
-                                  threads=self.threads))
+                                  threads=self.threads, warmup=self.warmup))
         ids = [c.id for c in cells]
         if len(set(ids)) != len(ids):
             raise ConfigError("the spec lists the same (dataset, method) cell twice; remove the duplicate entry")
@@ -243,15 +253,33 @@ def _parse_dataset(ds, k: int, base: Path) -> dict:
                 raise ConfigError(f"{where}: a simulated dataset needs {key!r} (an integer or a list)")
         out.update(source="simulate", presets=[str(p) for p in presets], d=_int_list(ds["d"], "d", where),
                    n=_int_list(ds["n"], "n", where), n_interventional=int(ds.get("n_interventional", 0)))
+        from scorecause.simulate import resolve_preset
+
+        for preset in out["presets"]:
+            try:  # the preset name and the option names in params
+                resolve_preset(preset, **params)
+            except ConfigError as exc:
+                raise ConfigError(f"{where} (simulate: {preset}): {exc}") from None
         if out["label"] is not None and len(presets) > 1:
             raise ConfigError(f"{where}: 'label' with several presets would merge them; drop it or split the entry")
     elif "real" in ds:
         out.update(source="real", name=str(ds["real"]))
+        import scorecause.datasets as bundled
+
+        loader = getattr(bundled, f"load_{out['name']}", None)
+        if loader is None:
+            names = sorted(a[len("load_"):] for a in dir(bundled) if a.startswith("load_") and a != "load_graph")
+            raise ConfigError(f"{where}: no bundled dataset {out['name']!r}; available: {', '.join(names)}")
+        check_params(params, _parameter_names(loader), f"{where} (real: {out['name']})", f"load_{out['name']} option")
     else:
         path = (base / ds["file"]).resolve()
         if not path.exists():
             raise ConfigError(f"{where}: data file {str(path)!r} does not exist")
         out.update(source="file", path=str(path))
+        from scorecause.data import Dataset
+
+        check_params(params, [a for a in _parameter_names(Dataset.from_dataframe) if a not in ("df", "meta")],
+                     f"{where} (file: {ds['file']})", "data-file option")
         if ds.get("truth") is not None:
             truth = (base / ds["truth"]).resolve()
             if not truth.exists():
@@ -270,14 +298,37 @@ def _parse_method(m: Any, k: int) -> dict:
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: name, params, label")
     name = str(m["name"])
-    target = resolve_method(name, where)
+    cls = method_class(name, where)
+    target = f"{cls.__module__}:{cls.__qualname__}"
     name = name if ":" in name else name.lower()
     params = m.get("params") or {}
     if not isinstance(params, dict):
         raise ConfigError(f"{where}: 'params' must be a mapping of hyperparameters, got {params!r}")
+    check_params(params, cls._get_param_names(), f"{where} ({name})", "hyperparameter")
     label = m.get("label") or (name if not params else name + "(" + ",".join(
         f"{key}={params[key]}" for key in sorted(params)) + ")")
     return {"name": name, "params": params, "label": str(label), "target": target}
+
+
+def check_params(params: dict, allowed, where: str, what: str) -> None:
+    """Raise a ConfigError naming ``where``, the unknown key(s) of ``params`` and the ``allowed`` names.
+
+    ``allowed=None`` (a function taking ``**kwargs``) accepts any name.
+    """
+    unknown = [] if allowed is None else sorted(set(params) - set(allowed))
+    if unknown:
+        raise ConfigError(f"{where}: unknown {what}(s) {unknown}; valid: {', '.join(sorted(allowed))}")
+
+
+def _parameter_names(func) -> list[str] | None:
+    """Keyword names ``func`` accepts; None when it takes ``**kwargs`` (any name)."""
+    import inspect
+
+    params = inspect.signature(func).parameters.values()
+    if any(p.kind == p.VAR_KEYWORD for p in params):
+        return None
+    return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+            and p.name not in ("self", "cls")]
 
 
 def resolve_method(name: str, where: str = "method") -> str:
@@ -285,6 +336,12 @@ def resolve_method(name: str, where: str = "method") -> str:
 
     The cell carries this string, so a worker on any backend imports the class without the driver's registry.
     """
+    cls = method_class(name, where)
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def method_class(name: str, where: str = "method") -> type:
+    """The :class:`~scorecause.base.CausalEstimator` subclass of a registry name or an import string."""
     import importlib
 
     from scorecause.base import CausalEstimator
@@ -306,4 +363,4 @@ def resolve_method(name: str, where: str = "method") -> str:
             raise ConfigError(f"{where}: method {name!r} cannot be imported: {exc}") from None
     if not (isinstance(cls, type) and issubclass(cls, CausalEstimator)):
         raise ConfigError(f"{where}: {name!r} is not a scorecause.base.CausalEstimator subclass")
-    return f"{cls.__module__}:{cls.__qualname__}"
+    return cls

@@ -480,7 +480,7 @@ def run_agg_method(name: str, ds, variant: str) -> dict:
     return res
 
 
-def aggregator_grid(cells, n_max: int | None = None) -> None:
+def aggregator_grid(cells, n_max: int | None = None, skip: set = frozenset()) -> None:
     """Run the aggregator grid (resumable: one JSON line per (cell, k, variant, method))."""
     from scorecause import methods
 
@@ -497,7 +497,7 @@ def aggregator_grid(cells, n_max: int | None = None) -> None:
             ds = None
             for variant, names in (("obs", obs_methods), ("int", int_methods if n_int else ())):
                 for name in names:
-                    if (cell, k, variant, name) in done or name not in available:
+                    if (cell, k, variant, name) in done or name not in available or name in skip:
                         continue
                     ds = ds if ds is not None else agg_dataset(cell, k)
                     try:
@@ -529,6 +529,180 @@ def sachs_aggregator() -> dict:
                 "auroc": metrics.auroc(ds.truth, est.edge_probs_), "n_edges": int(est.adjacency_.sum()),
                 "seconds": round(time.perf_counter() - t, 2)}
     return out
+
+
+AGG_SACHS = ROOT / "results" / "amortized_aggregator_sachs.json"
+AGG_FIGURE = ROOT / "figures" / "amortized_aggregator_auroc.png"
+_AGG_METRICS = (("auroc", 3), ("auprc", 3), ("f1", 3), ("shd_dag", 1), ("sid", 1), ("ece", 3), ("seconds", 1))
+
+
+def _agg_frame():
+    import pandas as pd
+
+    df = pd.DataFrame([json.loads(x) for x in AGG_RESULTS.read_text().splitlines()])
+    return df[df["error"].isna()] if "error" in df else df, (df[df["error"].notna()] if "error" in df else df[:0])
+
+
+def _agg_targets(ok) -> list[str]:
+    """The issue's targets, each computed from the recorded rows (same data sets side by side)."""
+    def cell(c, v, m, metric):
+        g = ok[(ok.cell == c) & (ok.variant == v) & (ok.method == m)]
+        return (float(g[metric].mean()), len(g)) if len(g) and metric in g else (math.nan, 0)
+
+    rows = []
+    au, n = cell("linear-in-d20", "obs", "amortized-linear", "auroc")
+    ap, _ = cell("linear-in-d20", "obs", "amortized-linear", "auprc")
+    rows.append(("LINEAR in-dist. d = 20 obs: AUROC >= 0.95 and AUPRC >= 0.6 (`linear` model)",
+                 f"AUROC {au:.3f}, AUPRC {ap:.3f} ({n} sets)", au >= 0.95 and ap >= 0.6))
+    au, n = cell("linear-in-d20", "obs", "amortized", "auroc")
+    ap, _ = cell("linear-in-d20", "obs", "amortized", "auprc")
+    rows.append(("same, default `general` model", f"AUROC {au:.3f}, AUPRC {ap:.3f} ({n} sets)",
+                 au >= 0.95 and ap >= 0.6))
+    for model in ("amortized-linear", "amortized"):
+        f1, _ = cell("linear-in-d20", "obs", model, "f1")
+        pc, _ = cell("linear-in-d20", "obs", "pc", "f1")
+        ges, _ = cell("linear-in-d20", "obs", "ges", "f1")
+        rows.append((f"LINEAR d = 20 obs: F1 at threshold 0.5 above PC and GES (`{model}`)",
+                     f"F1 {f1:.3f} vs PC {pc:.3f}, GES {ges:.3f}", f1 > pc and f1 > ges))
+    for model in ("amortized-linear", "amortized"):
+        ap, n = cell("linear-er-d100", "int", model, "auprc")
+        rows.append((f"LINEAR ER d = 100 with interventional rows: AUPRC >= 0.9 (`{model}`)",
+                     f"AUPRC {ap:.3f} ({n} sets)", ap >= 0.9))
+    au, n = cell("rff-in-d20", "obs", "amortized", "auroc")
+    rows.append(("RFF in-dist. d = 20 obs: AUROC >= 0.85", f"AUROC {au:.3f} ({n} sets)", au >= 0.85))
+    f1, _ = cell("rff-in-d20", "obs", "amortized", "f1")
+    others = {m: cell("rff-in-d20", "obs", m, "f1")[0] for m in ("pc", "ges", "das")}
+    rows.append(("RFF d = 20 obs: F1 above PC, GES and DAS",
+                 f"F1 {f1:.3f} vs " + ", ".join(f"{k.upper()} {v:.3f}" for k, v in others.items()),
+                 all(f1 > v for v in others.values())))
+    shd_a, n = cell("score-gp-er-d20", "obs", "amortized", "shd_dag")
+    shd_s, _ = cell("score-gp-er-d20", "obs", "score", "shd_dag")
+    rows.append(("`score-gp-er` d = 20, n = 1000: mean SHD no worse than SCORE's",
+                 f"SHD {shd_a:.1f} vs SCORE {shd_s:.1f} ({n} sets)", shd_a <= shd_s))
+    for dom, model in (("linear", "amortized-linear"), ("linear", "amortized"), ("rff", "amortized")):
+        ind, _ = cell(f"{dom}-in-d20", "obs", model, "auroc")
+        g = ok[(ok.cell == f"{dom}-ood-d20") & (ok.variant == "obs") & (ok.method == model)]
+        fams = g.groupby("family")["auroc"].mean() if len(g) else {}
+        worst = min(fams.values) if len(fams) else math.nan
+        rows.append((f"o.o.d. {dom.upper()} (`{model}`): AUROC at most 0.05 below in-dist. for each family",
+                     f"in-dist. {ind:.3f}; worst family {worst:.3f} ("
+                     + ", ".join(f"{k} {v:.2f}" for k, v in dict(fams).items()) + ")", worst >= ind - 0.05))
+    if AGG_SACHS.exists():
+        sachs = json.loads(AGG_SACHS.read_text())
+        best = min(sachs.values(), key=lambda r: r["shd"])
+        rows.append(("Sachs (853 obs rows) SHD <= 12 against bn17",
+                     "; ".join(f"{k}: SHD {v['shd']:.0f}" for k, v in sachs.items()), best["shd"] <= 12))
+    for model in ("amortized-linear", "amortized"):
+        e, n = cell("linear-in-d20", "obs", model, "ece")
+        e2, _ = cell("rff-in-d20", "obs", model, "ece")
+        vals = [x for x in (e, e2) if not math.isnan(x)]
+        rows.append((f"in-distribution ECE <= 0.05 (`{model}`)", f"LINEAR {e:.3f}, RFF {e2:.3f}",
+                     bool(vals) and max(vals) <= 0.05))
+    out = ["| target | measured | met |", "|---|---|---|"]
+    out += [f"| {t} | {m} | {'yes' if ok_ else '**no**'} |" for t, m, ok_ in rows]
+    return out + [""]
+
+
+def agg_figure() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from scorecause.plot import method_colors
+
+    ok, _ = _agg_frame()
+    sub = ok[ok.variant == "obs"].dropna(subset=["auroc"])
+    cells = [c for c in AGG_CELLS if c in set(sub.cell)]
+    meths = [m for m in ("amortized", "amortized-linear", "avici-linear", "avici-rff", "pcorr") if m in set(sub.method)]
+    colors = method_colors(meths)
+    fig, ax = plt.subplots(figsize=(10, 4))
+    w = 0.8 / max(1, len(meths))
+    for i, m in enumerate(meths):
+        vals = [sub[(sub.cell == c) & (sub.method == m)]["auroc"].mean() for c in cells]
+        ax.bar(np.arange(len(cells)) + i * w, vals, w, label=m, color=colors[m])
+    ax.set_xticks(np.arange(len(cells)) + 0.4 - w / 2, cells, rotation=20, ha="right")
+    ax.set_ylim(0.4, 1.0)
+    ax.set_ylabel("AUROC (observational rows)")
+    ax.axhline(0.5, color="grey", lw=0.8, ls=":")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.tight_layout()
+    AGG_FIGURE.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(AGG_FIGURE, dpi=110)
+    plt.close(fig)
+
+
+def render_aggregator() -> None:
+    """Write the `amortized` section of BENCHMARKS.md (before the AVICI section) from the recorded rows."""
+    ok, errors = _agg_frame()
+    lines = [AGG_MARKER, "", "## Amortized discovery from statistics and score features (`amortized`)", "",
+             "Machine: 2 CPU cores shared with other jobs, no GPU. Shipped aggregator models `general` (method "
+             "`amortized`, the default) and `linear` (row `amortized-linear`); see docs/amortized.md for their "
+             "training. Same data sets side by side for every method: 1000 observational rows (*obs*) or 1000 + "
+             "500 interventional rows (*int*, single-node hard interventions on every node). Mean over data sets "
+             "(*sets*). AUROC/AUPRC/ECE from edge probabilities (`pcorr` = untrained |partial correlation| "
+             "ranking, symmetric); F1 of each method's default output (aggregator: probabilities > 0.5; PC/GES: "
+             "CPDAG, an undirected edge as in `scorecause.metrics`); *SHD (DAG)* of the aggregator's most "
+             "probable DAG; SID of a DAG (CPDAGs oriented along the true order, the paper's oracle expansion).",
+             "", "Command: `python benchmarks/bench_amortized.py --aggregator --sachs --feature-timing && "
+             "python benchmarks/bench_amortized.py --render-aggregator` (rows resume from "
+             "`benchmarks/results/amortized_aggregator.jsonl`).", "", "### Targets", ""]
+    lines += _agg_targets(ok)
+    lines += [f"![AUROC per cell](benchmarks/figures/{AGG_FIGURE.name})", ""]
+    for c in AGG_CELLS:
+        sub = ok[ok.cell == c]
+        if sub.empty:
+            continue
+        preset, d, *_ = AGG_CELLS[c]
+        lines += [f"### `{c}` (`{preset}`, d = {d})", "",
+                  "| variant | method | sets | AUROC | AUPRC | F1 | SHD (DAG) | SID | ECE | seconds |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        order = {m: i for i, m in enumerate(["amortized", "amortized-linear", "avici-linear", "avici-rff", "pcorr",
+                                              "pc", "ges", "directlingam", "score", "das", "gies"])}
+        groups = sorted(sub.groupby(["variant", "method"]), key=lambda kv: (kv[0][0] != "obs", order.get(kv[0][1], 99)))
+        for (variant, method), g in groups:
+            m = g.mean(numeric_only=True)
+            vals = " | ".join(_fmt(m.get(k), dg) for k, dg in _AGG_METRICS)
+            lines.append(f"| {variant} | {method} | {len(g)} | {vals} |")
+        if c.endswith("ood-d20"):
+            fam = sub[(sub.variant == "obs") & sub.method.isin(["amortized", "amortized-linear"])]
+            if len(fam):
+                lines += ["", "AUROC of the aggregator per o.o.d. family (graph / noise):", "",
+                          "| model | family | sets | AUROC |", "|---|---|---|---|"]
+                for (model, f), g in fam.groupby(["method", "family"]):
+                    lines.append(f"| {model} | {f} | {len(g)} | {_fmt(g['auroc'].mean(), 3)} |")
+        lines.append("")
+    if AGG_SACHS.exists():
+        lines += ["### Sachs (853 observational rows, bn17: 17 edges)", "",
+                  "| model | SHD | F1 | AUROC | edges | seconds |", "|---|---|---|---|---|---|"]
+        for k, r in json.loads(AGG_SACHS.read_text()).items():
+            lines.append(f"| {k} | {r['shd']:.0f} | {_fmt(r['f1'], 3)} | {_fmt(r['auroc'], 3)} | {r['n_edges']} | "
+                         f"{r['seconds']} |")
+        lines.append("")
+    if FEATURE_TIMING.exists():
+        t = json.loads(FEATURE_TIMING.read_text())
+        lines += ["### Cost of the features (`--feature-timing`)", "",
+                  f"{t['machine']}; 1-min load average {t['load_avg_start']:.1f} at the start, "
+                  f"{t['load_avg_end']:.1f} at the end. `dataset_features(X, mask)` on 1000 + 500 rows, best of 3.",
+                  "", "| d | seconds (best) | all runs |", "|---|---|---|"]
+        lines += [f"| {r['d']} | {r['seconds_best']} | {r['seconds_all']} |" for r in t["rows"]]
+        lines.append("")
+    if len(errors):
+        lines += ["Failures (recorded, not averaged):", ""]
+        for (method, err), g in errors.groupby(["method", "error"]):
+            lines.append(f"- {method}: {len(g)} x `{err[:160]}`")
+        lines.append("")
+    text = BENCH_MD.read_text()
+    if AGG_MARKER in text:
+        start = text.index(AGG_MARKER)
+        nxt = text.find("<!-- section:", start + len(AGG_MARKER))
+        text = text[:start] + "\n".join(lines) + "\n" + (text[nxt:] if nxt >= 0 else "")
+    else:
+        at = text.index(MARKER)
+        text = text[:at] + "\n".join(lines) + "\n" + text[at:]
+    from scorecause.fileio import atomic_write_text
+
+    atomic_write_text(BENCH_MD, text)
 
 
 FEATURE_TIMING = ROOT / "results" / "amortized_feature_timing.json"
@@ -580,6 +754,7 @@ def main(argv=None) -> None:
     ap.add_argument("--aggregator-sets", type=int, default=None, help="cap on data sets per aggregator cell")
     ap.add_argument("--sachs", action="store_true", help="`amortized` on Sachs (853 obs rows) vs bn17")
     ap.add_argument("--feature-timing", action="store_true", help="time the `amortized` features, d = 20..200")
+    ap.add_argument("--render-aggregator", action="store_true", help="write the `amortized` section + figure")
     args = ap.parse_args(argv)
     import torch
 
@@ -589,11 +764,15 @@ def main(argv=None) -> None:
     if args.compare:
         compare(args.compare, args.compare_sets)
     if args.aggregator is not None:
-        aggregator_grid(args.aggregator or list(AGG_CELLS), args.aggregator_sets)
+        aggregator_grid(args.aggregator or list(AGG_CELLS), args.aggregator_sets, set(args.skip))
     if args.sachs:
-        print(json.dumps(sachs_aggregator(), indent=1))
+        AGG_SACHS.write_text(json.dumps(sachs_aggregator(), indent=1) + "\n")
+        print(AGG_SACHS.read_text())
     if args.feature_timing:
         feature_timing()
+    if args.render_aggregator:
+        agg_figure()
+        render_aggregator()
     if args.timing:
         timing()
     if args.render:

@@ -34,7 +34,18 @@ def friendly_errors(func):
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _example(*commands: str, note: str = "") -> str:
+    """A ``--help`` epilog: ``Example`` and the shell commands, run in this order in an empty folder.
+
+    ``\\b`` keeps click from re-wrapping the lines; tests/test_cli_help.py runs every example.
+    """
+    title = f"Example ({note}):" if note else "Example:"
+    return "\b\n" + "\n".join([title, *(f"  {c}" for c in commands)])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=_example("scorecause discover --example sachs --out graph.json --report report.html",
+                             note="the quickstart, about 10 s; then try: scorecause COMMAND --help"))
 @click.version_option(__version__, prog_name="scorecause")
 def main():
     """scorecause: causal discovery and causal representation learning with score functions.
@@ -89,16 +100,25 @@ def _list_presets(ctx, _param, value):
     if not value or ctx.resilient_parsing:
         return
     from scorecause.simulate import PRESETS
+    from scorecause.simulate.latent import CRL_PRESETS
 
     for name in sorted(PRESETS):
         click.echo(name)
+    for name, preset in CRL_PRESETS.items():
+        click.echo(f"{name:<16} {preset['description']}")
     ctx.exit()
 
 
-@main.command("simulate")
-@click.option("--preset", required=True, help="Named setting, e.g. score-gp-er, avici-linear (see --list-presets).")
-@click.option("-d", "--d", "d", type=int, default=10, show_default=True, help="Number of variables.")
-@click.option("-n", "--n", "n", type=int, default=1000, show_default=True, help="Observational rows.")
+@main.command("simulate", epilog=_example(
+    "scorecause simulate --preset score-gp-er -d 5 -n 500 --seed 1 -o data.csv --graph-out truth.json"))
+@click.option("--preset", required=True,
+              help="Named setting, e.g. score-gp-er, avici-linear, or crl-linear for `scorecause crl` "
+                   "environments (see --list-presets).")
+@click.option("-d", "--d", "d", type=int, default=10, show_default=True, help="Number of (observed) variables.")
+@click.option("-n", "--n", "n", type=int, default=1000, show_default=True,
+              help="Observational rows (crl presets: rows per environment).")
+@click.option("--latents", type=int, default=3, show_default=True,
+              help="crl presets only: number of latent variables (<= d).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the numpy Generator.")
 @click.option("--n-interventional", type=int, default=0, show_default=True,
               help="Extra rows with single-node hard interventions (written as do(<var>) and env columns).")
@@ -111,26 +131,33 @@ def _list_presets(ctx, _param, value):
 @click.option("--n-targets", type=click.IntRange(min=1), default=None,
               help="Intervene on this many random variables (default: the preset's, e.g. all).")
 @click.option("--unknown-targets", is_flag=True,
-              help="Write no do(<var>) columns (targets unknown to the learner); env labels are kept.")
-@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
-              help="Data file: .csv, .csv.gz, .tsv or .parquet.")
+              help="Write no do(<var>) columns (targets unknown to the learner); env labels are kept. "
+                   "crl presets: targets.json holds null.")
+@click.option("--out", "-o", required=True, type=click.Path(),
+              help="Data file: .csv, .csv.gz, .tsv or .parquet. crl presets: a new folder (env0.csv, env1.csv, "
+                   "..., targets.json) or one data file with an env column.")
 @click.option("--graph-out", type=click.Path(dir_okay=False), default=None,
               help="True graph file: .json, .csv, .graphml or .dot (A[i, j] = 1 means i -> j).")
 @click.option("--list-presets", is_flag=True, expose_value=False, is_eager=True, callback=_list_presets,
               help="Print the preset names and exit.")
 @_overwrite_option
 @friendly_errors
-def simulate_command(preset, d, n, seed, n_interventional, graph_kind, edges_per_node, mechanism, noise,
+def simulate_command(preset, d, n, latents, seed, n_interventional, graph_kind, edges_per_node, mechanism, noise,
                      heteroscedastic, n_targets, unknown_targets, out, graph_out, overwrite):
     """Simulate a dataset and its true graph from a named preset (same seed, same files).
 
-    Example: scorecause simulate --preset score-gp-er --d 10 --n 1000 --out data.csv --graph-out truth.json
+    A crl-* preset writes environments of latent variables for `scorecause crl`, and the latent graph.
     """
     import numpy as np
 
     from scorecause.data import data_file_format
     from scorecause.graph import write_graph
     from scorecause.simulate import simulate
+    from scorecause.simulate.latent import CRL_PRESETS
+
+    if preset in CRL_PRESETS:
+        return _simulate_crl(preset, latents, d, n, seed, unknown_targets, out, graph_out, overwrite)
+    _reject_options_given(["latents"], f"preset {preset!r} (it applies to the crl-* presets)")
 
     data_file_format(out)  # fail on a bad suffix before any work
     _graph_suffix_ok(graph_out)
@@ -156,6 +183,44 @@ def simulate_command(preset, d, n, seed, n_interventional, graph_kind, edges_per
     msg += ")"
     if graph_out is not None:
         msg += f" and {graph_out} ({int(ds.truth.sum())} edges)"
+    click.echo(msg)
+
+
+def _reject_options_given(names, what: str) -> None:
+    """ConfigError naming the first option of ``names`` set on the command line: it does not apply to ``what``."""
+    from click.core import ParameterSource
+
+    from scorecause.errors import ConfigError
+
+    ctx = click.get_current_context()
+    for param in ctx.command.params:
+        if param.name in names and ctx.get_parameter_source(param.name) is not ParameterSource.DEFAULT:
+            raise ConfigError(f"{param.opts[-1]} does not apply to {what}; drop it")
+
+
+def _simulate_crl(preset, latents, d, n, seed, unknown_targets, out, graph_out, overwrite=False) -> None:
+    """``simulate --preset crl-*``: environments in the format ``scorecause crl`` reads, and the latent graph."""
+    import numpy as np
+
+    from scorecause.crl.io import environment_paths, write_environments
+    from scorecause.graph import write_graph
+    from scorecause.simulate.latent import simulate_crl
+
+    _reject_options_given(["n_interventional", "graph_kind", "edges_per_node", "mechanism", "noise",
+                           "heteroscedastic", "n_targets"], f"the CRL preset {preset!r}")
+    _graph_suffix_ok(graph_out)
+    prob = simulate_crl(preset, n_latents=latents, d=d, n=n, rng=np.random.default_rng(seed))
+    envs = prob.environments
+    env_paths = environment_paths(out, len(envs))
+    _guard_outputs([*env_paths, graph_out], overwrite=overwrite)
+    targets = None if unknown_targets else [iv.targets for iv in prob.interventions]
+    with _staged(*env_paths, *([graph_out] if graph_out else [])) as tmp:
+        write_environments(envs, tmp[:len(env_paths)], targets)
+        if graph_out is not None:
+            write_graph(tmp[-1], prob.graph, [f"Z{i}" for i in range(latents)])
+    msg = f"wrote {out} ({len(envs)} environments x {n} rows x {d} variables, {latents} latents)"
+    if graph_out is not None:
+        msg += f" and {graph_out} (latent graph, {int(prob.graph.sum())} edges)"
     click.echo(msg)
 
 
@@ -186,7 +251,10 @@ def _fmt(v) -> str:
     return f"{v:.4f}" if isinstance(v, float) else str(v)
 
 
-@main.command("evaluate")
+@main.command("evaluate", epilog=_example(
+    "scorecause simulate --preset linear-gaussian -d 5 -n 500 -o data.csv --graph-out truth.json",
+    "scorecause discover data.csv --method varsort -o pred.json",
+    "scorecause evaluate pred.json truth.json"))
 @click.argument("pred_graph", type=click.Path(dir_okay=False))
 @click.argument("true_graph", type=click.Path(dir_okay=False))
 @click.option("--metrics", "metric_list", default=None,
@@ -225,7 +293,7 @@ def evaluate_command(pred_graph, true_graph, metric_list, as_json, threshold):
         click.echo("# sid is n/a: SID needs two DAGs (a graph is cyclic or has undirected edges)")
 
 
-@main.group("datasets", invoke_without_command=True)
+@main.group("datasets", invoke_without_command=True, epilog=_example("scorecause datasets describe sachs"))
 @click.pass_context
 def datasets_command(ctx):
     """Bundled real data and graphs (Sachs 2005): list, describe NAME, export NAME --out FILE."""
@@ -233,7 +301,7 @@ def datasets_command(ctx):
         ctx.invoke(datasets_list)
 
 
-@datasets_command.command("list")
+@datasets_command.command("list", epilog=_example("scorecause datasets list"))
 @friendly_errors
 def datasets_list():
     """List the bundled datasets and graphs."""
@@ -246,7 +314,7 @@ def datasets_list():
         click.echo(f"{name:<20} {info['kind']:<5} {size}")
 
 
-@datasets_command.command("describe")
+@datasets_command.command("describe", epilog=_example("scorecause datasets describe sachs-bn17"))
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @friendly_errors
@@ -271,7 +339,7 @@ def datasets_describe(name, as_json):
             click.echo(f"{key}: {value}")
 
 
-@datasets_command.command("export")
+@datasets_command.command("export", epilog=_example("scorecause datasets export sachs -o sachs.csv"))
 @click.argument("name")
 @click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
               help="Data: .csv/.csv.gz/.tsv/.parquet; graph: .json/.csv/.graphml/.dot.")
@@ -376,13 +444,16 @@ def _parse_param(text: str):
 _EXAMPLES = ("sachs",)
 
 
-@main.command("discover")
+@main.command("discover", epilog=_example(
+    "scorecause simulate --preset score-gp-er -d 5 -n 300 -o data.csv --graph-out truth.json",
+    "scorecause discover data.csv --method das --truth truth.json -o graph.json --report report.html"))
 @click.argument("data", required=False, type=click.Path(dir_okay=False))
 @click.option("--example", type=click.Choice(_EXAMPLES), default=None,
               help="Run on a bundled dataset instead of DATA: 'sachs' = 853 observational rows, bn17 truth.")
 @click.option("--method", "-m", default="score", show_default=True, callback=_discovery_method,
-              help="score, das, nogam, scoresort, varsort (score matching + CAM pruning), avici (amortized), "
-                   "or a baseline: pc, ges, directlingam, gies (needs scorecause[baselines]).")
+              help="Score matching + CAM pruning: score, das, nogam, scoresort, varsort; amortized: avici; "
+                   "baselines (need scorecause[baselines]): pc (constraint-based), ges, gies (score-based), "
+                   "directlingam (linear non-Gaussian).")
 @click.option("--prior", type=click.Path(exists=True, dir_okay=False), default=None,
               help="JSON/YAML file with 'required', 'forbidden' edges ([cause, effect] pairs) and 'tiers'.")
 @click.option("--bootstrap", "n_bootstrap", type=int, default=0, show_default=True,
@@ -410,11 +481,10 @@ _EXAMPLES = ("sachs",)
 @friendly_errors
 def discover_command(data, example, method, prior, n_bootstrap, alpha, params, seed, n_jobs, truth, out, report,
                      quiet, overwrite):
-    """Learn a causal graph from DATA (CSV/Parquet, one column per variable) by score matching.
+    """Learn a causal graph from DATA (CSV/Parquet, one column per variable) with the chosen --method.
 
-    \b
-    Example (bundled Sachs data, about 10 s):
-      scorecause discover --example sachs --out graph.json --report report.html
+    Methods: score matching with CAM pruning (default), an amortized transformer (AVICI), or a classic
+    baseline (constraint-based PC, score-based GES / GIES, DirectLiNGAM). Without DATA, --example sachs.
     """
     import time
 
@@ -493,9 +563,11 @@ def discover_command(data, example, method, prior, n_bootstrap, alpha, params, s
 # --- amortized commands: train-amortized ---
 
 
-@main.command("train-amortized")
+@main.command("train-amortized", epilog=_example(
+    "scorecause train-amortized my-config.yaml -o runs/my-model --stop-at 100",
+    note="configs as in docs/amortized.md; --resume continues"))
 @click.argument("config", type=click.Path(exists=True, dir_okay=False))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+@click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Run directory (checkpoint last.pt, log.jsonl); default runs/<config name>.")
 @click.option("--resume", is_flag=True, help="Continue from OUT/last.pt (no progress lost).")
 @click.option("--device", default=None, help="cpu, cuda or auto (overrides the config's train.device).")
@@ -519,15 +591,18 @@ def train_amortized(config, out_dir, resume, device, stop_at, export_to, overwri
 
 
 # --- crl commands: crl ---
-@main.command("crl")
+@main.command("crl", epilog=_example(
+    "scorecause simulate --preset crl-linear --latents 3 -d 6 -n 2000 -o envs --graph-out truth.json",
+    "scorecause crl envs --method lscale -o crl-out"))
 @click.argument("data", type=click.Path(exists=True))
 @click.option("--method", type=click.Choice(["lscale", "gscale", "umni", "lcd"]), default="lscale",
               show_default=True, help="CRL method (see docs/crl.md).")
-@click.option("--out", "out_dir", type=click.Path(), required=True, help="Output directory.")
+@click.option("--out", "-o", "out_dir", type=click.Path(), required=True, help="Output directory.")
 @click.option("--intervention", type=click.Choice(["hard", "soft"]), default="hard", show_default=True,
               help="Intervention type (lscale, umni).")
 @click.option("--scores", default=None, help="Score-difference source, e.g. gaussian, classifier-mlp.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the method's random choices (score estimators, initialisation).")
 @click.option("--truth", type=click.Path(exists=True, dir_okay=False), default=None,
               help="True latent graph file (.json/.csv/.graphml/.dot) for the report's comparison.")
 @click.option("--true-latents", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -554,9 +629,45 @@ def crl_command(data, method, out_dir, intervention, scores, seed, truth, true_l
 
 
 # --- bench commands: bench, bench-report ---
-@main.command("bench")
+_EXAMPLE_SPEC = """\
+# Example spec for `scorecause bench` (every field: docs/benchmarks.md, section "The spec").
+#   scorecause bench spec.yaml -o runs/example
+#   scorecause bench-report runs/example --html report.html --markdown table.md
+name: example
+datasets:                     # each entry is a grid: preset x d x n x seed
+  - simulate: [linear-gaussian, linear-nongaussian]   # presets: scorecause simulate --list-presets
+    d: [5]                    # a list is a grid axis
+    n: 200
+    seeds: 2                  # seeds 0 and 1 (or a list of seeds)
+  # - real: sachs             # bundled data (scorecause datasets list)
+  #   params: {observational_only: true}
+  # - file: data/my.csv       # your CSV/Parquet; do(<var>) columns mark interventions
+  #   truth: data/my_graph.csv
+methods:                      # registry names (scorecause discover --help), or {name, params, label}
+  - empty                     # the no-edge floor
+  - varsort
+  - {name: score, params: {alpha: 0.01}, label: score-0.01}
+metrics: [shd, f1, sid]       # scorecause.metrics.METRICS
+time_limit: 120               # seconds per cell; a slower cell becomes a 'timeout' row
+memory_limit: 4GB             # per cell
+"""
+
+
+def _print_example_spec(ctx, _param, value):
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(_EXAMPLE_SPEC, nl=False)
+    ctx.exit()
+
+
+@main.command("bench", epilog=_example(
+    "scorecause bench --example-spec > spec.yaml",
+    "scorecause bench spec.yaml -o runs/example",
+    note="spec format: --example-spec prints a commented spec; all fields in docs/benchmarks.md"))
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False))
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Results folder.")
+@click.option("--example-spec", is_flag=True, expose_value=False, is_eager=True, callback=_print_example_spec,
+              help="Print a small commented example spec (YAML) and exit.")
+@click.option("--out", "-o", "out", required=True, type=click.Path(file_okay=False), help="Results folder.")
 @click.option("--resume", is_flag=True, help="Continue a run in --out: finished cells are skipped.")
 @click.option("--retry-failed", is_flag=True, help="With --resume: run failed / timed-out cells again.")
 @click.option("--backend", type=click.Choice(["local", "dask", "ray"]), default="local", show_default=True,
@@ -596,7 +707,10 @@ def bench_command(spec, out, resume, retry_failed, backend, n_jobs, scheduler, a
                + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
 
 
-@main.command("bench-report")
+@main.command("bench-report", epilog=_example(
+    "scorecause bench --example-spec > spec.yaml",
+    "scorecause bench spec.yaml -o runs/example",
+    "scorecause bench-report runs/example --html report.html --markdown table.md"))
 @click.argument("results", type=click.Path(exists=True, file_okay=False))
 @click.option("--html", "html", type=click.Path(dir_okay=False), default=None,
               help="Self-contained HTML report (tables + embedded PNG figures).")

@@ -1,4 +1,4 @@
-"""Baseline adapters: PC, GES (causal-learn), DirectLiNGAM (lingam), GIES (gies), empty/random."""
+"""Baseline adapters: PC, GES, DirectLiNGAM (causal-learn), GIES (gies), empty/random."""
 
 from __future__ import annotations
 
@@ -79,6 +79,19 @@ def test_directlingam_direction_both_ways():
     assert est.adjacency_.tolist() == [[0, 0], [1, 0]]  # column 1 (x) -> column 0 (y)
 
 
+def test_directlingam_needs_no_lingam_package(monkeypatch):
+    # causal-learn's port, not the `lingam` package (which pins scipy<=1.13.1 and downgrades numpy/scipy)
+    monkeypatch.setitem(sys.modules, "lingam", None)  # `import lingam` would raise ImportError
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, 1000)
+    y = -0.8 * x + rng.uniform(-1, 1, 1000)
+    z = 1.2 * y + rng.uniform(-1, 1, 1000)
+    est = DirectLiNGAM(random_state=0).fit(np.c_[z, x, y])  # columns: z, x, y; truth x -> y -> z
+    assert est.adjacency_.tolist() == [[0, 0, 0], [0, 0, 1], [1, 0, 0]]
+    assert est.order_ == [1, 2, 0]
+    assert est.weights_[1, 2] == pytest.approx(-0.8, abs=0.1) and est.weights_[2, 0] == pytest.approx(1.2, abs=0.1)
+
+
 def test_directlingam_random_nongaussian():
     X, A = linear_sem(6, 1000, seed=0, noise="uniform")  # measured SHD 0
     assert pair_shd(A, DirectLiNGAM(random_state=0).fit(X).adjacency_) <= 1
@@ -123,7 +136,7 @@ def test_empty_and_random():
     assert RandomDAG(edge_prob=1.0, random_state=0).fit(X).adjacency_.sum() == 15  # complete DAG
 
 
-@pytest.mark.parametrize("cls, module", [(PC, "causallearn"), (DirectLiNGAM, "lingam"), (GIES, "gies")])
+@pytest.mark.parametrize("cls, module", [(PC, "causallearn"), (DirectLiNGAM, "causallearn"), (GIES, "gies")])
 def test_missing_library_names_extra(monkeypatch, cls, module):
     monkeypatch.setitem(sys.modules, module, None)  # makes `import module` raise ImportError
     with pytest.raises(MissingDependencyError, match=r"scorecause\[baselines\]"):

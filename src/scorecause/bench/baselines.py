@@ -13,7 +13,7 @@ registry name       class              paper / library
 ==================  =================  ==========================================================
 ``pc``              :class:`PC`        Spirtes, Glymour & Scheines (2000); causal-learn
 ``ges``             :class:`GES`       Chickering (2002), Greedy Equivalence Search; causal-learn
-``directlingam``    :class:`DirectLiNGAM`  Shimizu et al. (2011), JMLR 12; ``lingam``
+``directlingam``    :class:`DirectLiNGAM`  Shimizu et al. (2011), JMLR 12; causal-learn
 ``gies``            :class:`GIES`      Hauser & Bühlmann (2012), JMLR 13; PyPI ``gies``
 ``empty``           :class:`EmptyGraph`    trivial baseline (no edge); harness overhead tests
 ``random``          :class:`RandomDAG`     trivial baseline (random DAG of a given density)
@@ -179,16 +179,18 @@ class GES(CausalEstimator):
 
 
 class DirectLiNGAM(CausalEstimator):
-    """DirectLiNGAM (linear non-Gaussian acyclic model; output is a DAG) through ``lingam``.
+    """DirectLiNGAM (linear non-Gaussian acyclic model; output is a DAG) through causal-learn.
 
     Finds the causal order one exogenous variable at a time by pairwise independence of regression
-    residuals, then estimates weights by adaptive lasso. lingam's ``adjacency_matrix_`` is
-    **column -> row** (``B[i, j]`` is the effect of ``x_j`` on ``x_i``); it is transposed here so that
-    ``adjacency_[i, j] = 1`` means ``i -> j``. ``weights_`` holds the transposed coefficients.
+    residuals, then estimates weights by adaptive lasso. causal-learn's ``adjacency_matrix_`` (a port of the
+    ``lingam`` package) is **column -> row** (``B[i, j]`` is the effect of ``x_j`` on ``x_i``); it is
+    converted by :func:`scorecause.graph.from_lingam` so that ``adjacency_[i, j] = 1`` means ``i -> j``.
+    ``weights_`` holds the converted coefficients. (The ``lingam`` package itself is not used: it pins
+    ``scipy<=1.13.1`` and would downgrade the scientific stack.)
 
     Parameters
     ----------
-    measure : {"pwling", "kernel", "pwling_fast"}
+    measure : {"pwling", "kernel"}
         Independence measure used to pick the next exogenous variable.
     threshold : float
         Edges with ``|weight| <= threshold`` are dropped.
@@ -217,12 +219,12 @@ class DirectLiNGAM(CausalEstimator):
     tags = {"causal_sufficiency": True, "acyclic": True, "linear": True, "gaussian_noise": False,
             "additive_noise": True}
 
-    lazy_imports = ("lingam",)  # lazily imported by _fit
-    _parameter_constraints = {"measure": [Options({"pwling", "kernel", "pwling_fast"})],
+    lazy_imports = ("causallearn.search.FCMBased.lingam",)  # lazily imported by _fit
+    _parameter_constraints = {"measure": [Options({"pwling", "kernel"})],
                               "threshold": [Interval(float, 0, None)], "random_state": RANDOM_STATE}
     min_rows = 10
     max_features = 300
-    needs_more_rows_than_variables = True  # lingam's LassoLarsIC fails for n <= d
+    needs_more_rows_than_variables = True  # the pruning regression needs n > d
 
     def __init__(self, measure: str = "pwling", threshold: float = 0.0, random_state=None):
         self.measure = measure
@@ -230,10 +232,14 @@ class DirectLiNGAM(CausalEstimator):
         self.random_state = random_state
 
     def _fit(self, data: Dataset, prior: Prior | None) -> None:
-        lingam = require("lingam", "baselines")
-        model = lingam.DirectLiNGAM(random_state=self.random_state, measure=self.measure)
+        from scorecause.graph import from_lingam
+
+        require("causallearn", "baselines")
+        from causallearn.search.FCMBased.lingam import DirectLiNGAM as _CausalLearnDirectLiNGAM
+
+        model = _CausalLearnDirectLiNGAM(random_state=self.random_state, measure=self.measure)
         model.fit(data.X)
-        W = np.asarray(model.adjacency_matrix_, dtype=np.float64).T  # column->row  ->  row->col
+        W = from_lingam(model.adjacency_matrix_, weights=True)  # column->row  ->  row->col
         np.fill_diagonal(W, 0.0)
         self.weights_ = W
         self.adjacency_ = (np.abs(W) > self.threshold).astype(np.int8)

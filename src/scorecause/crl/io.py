@@ -58,6 +58,38 @@ def read_environments(path) -> tuple[list[Dataset], list | None]:
     return [ds.subset(ds.environments == lab) for lab in labels], targets
 
 
+def environment_paths(out, n_envs: int) -> list[Path]:
+    """Where :func:`write_environments` puts ``n_envs`` environments: ``[out]`` when ``out`` is a data file
+    (one file with an ``env`` column), else ``out/env0.csv .. out/env{n_envs-1}.csv`` and ``out/targets.json``.
+    """
+    out = Path(out)
+    if "".join(out.suffixes).lower().endswith(_SUFFIXES):
+        return [out]
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise DataError(f"{str(out)!r} exists and is not an empty folder; give a new folder for the environment "
+                        "files (or a .csv/.parquet file name for one file with an 'env' column)")
+    return [out / f"env{m}.csv" for m in range(n_envs)] + [out / "targets.json"]
+
+
+def write_environments(envs, paths, targets=None) -> None:
+    """Write environments (observational first) in the format :func:`read_environments` reads.
+
+    ``paths`` come from :func:`environment_paths`: one data file (an ``env`` column holds 0, 1, ...; no
+    targets), or one CSV per environment followed by ``targets.json`` (``targets``: one list of latent
+    indices per interventional environment; ``null`` when unknown).
+    """
+    paths = [Path(p) for p in paths]
+    if len(paths) == 1:
+        labels = np.concatenate([np.full(e.n, m) for m, e in enumerate(envs)])
+        X = np.concatenate([e.X for e in envs])
+        Dataset.from_array(X, names=list(envs[0].names), environments=labels,
+                           meta={"allow_constant": True}).to_file(paths[0])
+        return
+    for env, path in zip(envs, paths[:-1]):
+        env.to_file(path)
+    paths[-1].write_text(json.dumps(None if targets is None else [list(map(int, t)) for t in targets]))
+
+
 def fit_from_path(data, *, method: str, out_dir, intervention: str = "hard", scores: str | None = None,
                   random_state=0) -> list[Path]:
     """Fit CRL method ``method`` on environments at ``data`` and write the results to ``out_dir``."""

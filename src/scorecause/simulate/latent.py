@@ -435,3 +435,55 @@ def perfect_score_differences(environments, ref: int = 0, at: int = 0) -> np.nda
         raise ConfigError("perfect scores need environments from scorecause.simulate.latent.simulate_latent")
     Z = environments[at].meta["Z"]
     return np.stack([-prob.observed_score_difference(ref, m, Z) for m in range(len(environments)) if m != ref])
+
+
+# ------------------------------------------------------------------------------------------------
+# Named CRL settings (``scorecause simulate --preset crl-...``)
+# ------------------------------------------------------------------------------------------------
+CRL_PRESETS: dict[str, dict] = {
+    "crl-linear": {
+        "description": "CRL: linear Gaussian latents, one hard intervention per latent, linear mixing "
+                       "(crl --method lscale or lcd)",
+        "params": {"latent": "linear", "intervention": "hard", "mixing": "linear", "min_edge_strength": 0.02},
+    },
+    "crl-linear-soft": {
+        "description": "CRL: linear Gaussian latents, one soft intervention per latent, linear mixing "
+                       "(crl --method lscale --intervention soft)",
+        "params": {"latent": "linear", "intervention": "soft", "mixing": "linear", "min_edge_strength": 0.02},
+    },
+    "crl-multi-node": {
+        "description": "CRL: linear Gaussian latents, unknown multi-node hard interventions, linear mixing "
+                       "(crl --method umni)",
+        "params": {"latent": "linear", "intervention": "hard", "mixing": "linear", "multi_node": True},
+    },
+    "crl-two-hard": {
+        "description": "CRL: linear Gaussian latents, two hard interventions per latent, tanh-MLP mixing "
+                       "(crl --method gscale)",
+        "params": {"latent": "linear", "intervention": "hard", "mixing": "mlp", "per_node": 2},
+    },
+}
+
+
+def simulate_crl(preset: str, *, n_latents: int, d: int, n: int, rng: np.random.Generator) -> LatentProblem:
+    """Simulate the CRL environments of a named setting (:data:`CRL_PRESETS`) with :func:`simulate_latent`.
+
+    Parameters
+    ----------
+    preset : a key of :data:`CRL_PRESETS`
+    n_latents : number of latent variables (``<= d``)
+    d : number of observed variables
+    n : rows per environment
+    rng : numpy Generator (all randomness)
+
+    Examples
+    --------
+    >>> prob = simulate_crl("crl-linear", n_latents=2, d=4, n=100, rng=np.random.default_rng(0))
+    >>> len(prob.environments), prob.environments[0].X.shape
+    (3, (100, 4))
+    """
+    if preset not in CRL_PRESETS:
+        raise ConfigError(f"unknown CRL preset {preset!r}; choose one of: {', '.join(CRL_PRESETS)}")
+    if not 1 <= n_latents <= d:
+        raise ConfigError(f"CRL preset {preset!r} needs 1 <= latents <= d (observed variables), "
+                          f"got {n_latents} latents and d={d}; lower the latents or raise d")
+    return simulate_latent(n_latents, d, n, rng, **CRL_PRESETS[preset]["params"])

@@ -310,6 +310,16 @@ def _training_note() -> str:
             "sets in the paper (300k steps of about 64 on 8 GPUs). See docs/amortized.md.")
 
 
+def _failure_lines(errors) -> list[str]:
+    """Markdown lines listing recorded failures (method, count, message); none when there were none."""
+    if not len(errors):
+        return []
+    out = ["Failures (recorded, not averaged):", ""]
+    for (method, err), g in errors.groupby(["method", "error"]):
+        out.append(f"- {method}: {len(g)} x `{err[:160]}`")
+    return out + [""]
+
+
 def render() -> None:
     import pandas as pd
 
@@ -351,11 +361,7 @@ def render() -> None:
                              f"{_fmt(m.get('auprc'))} | {_fmt(m.get('f1'))} | {_fmt(m.get('sid'), 1)} | "
                              f"{_fmt(m.get('ece'), 3)} | {_fmt(m.get('seconds'), 1)} |")
             lines.append("")
-    if len(errors):
-        lines += ["Failures (recorded, not averaged):", ""]
-        for (method, err), g in errors.groupby(["method", "error"]):
-            lines.append(f"- {method}: {len(g)} x `{err[:160]}`")
-        lines.append("")
+    lines += _failure_lines(errors)
     if TIMING.exists():
         t = json.loads(TIMING.read_text())
         lines += ["### Inference time and memory (`--timing`)", "",
@@ -687,11 +693,7 @@ def render_aggregator() -> None:
                   "", "| d | seconds (best) | all runs |", "|---|---|---|"]
         lines += [f"| {r['d']} | {r['seconds_best']} | {r['seconds_all']} |" for r in t["rows"]]
         lines.append("")
-    if len(errors):
-        lines += ["Failures (recorded, not averaged):", ""]
-        for (method, err), g in errors.groupby(["method", "error"]):
-            lines.append(f"- {method}: {len(g)} x `{err[:160]}`")
-        lines.append("")
+    lines += _failure_lines(errors)
     text = BENCH_MD.read_text()
     if AGG_MARKER in text:
         start = text.index(AGG_MARKER)

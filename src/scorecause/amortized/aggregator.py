@@ -201,29 +201,15 @@ def ship_aggregator(checkpoint, name: str, *, weights_dir=None, command: str = "
                     n: int = 200, d: int = 5) -> dict:
     """Export ``checkpoint`` as ``weights/amortized-<name>.pt`` and record it in ``manifest.json`` under
     ``amortized-<name>`` (sha256, size, config, training record, reference prediction); atomic writes."""
-    import json
+    from scorecause.amortized.estimator import ship_to_manifest
 
-    from scorecause.amortized.estimator import WEIGHTS_DIR
-    from scorecause.amortized.train import export_weights
-    from scorecause.fileio import atomic_write_text
+    def predict(blob):
+        net = AggregatorModel(AggregatorConfig.from_dict(blob["config"]))
+        net.load_state_dict(blob["state_dict"])
+        return reference_prediction(net.eval(), seed, n, d)
 
-    wdir = Path(weights_dir) if weights_dir is not None else WEIGHTS_DIR
-    key = MANIFEST_PREFIX + name
-    out = wdir / f"{key}.pt"
-    digest = export_weights(checkpoint, out, extra={"command": command} if command else None)
-    blob = torch.load(out, map_location="cpu", weights_only=True)
-    net = AggregatorModel(AggregatorConfig.from_dict(blob["config"]))
-    net.load_state_dict(blob["state_dict"])
-    P = reference_prediction(net.eval(), seed, n, d)
-    manifest_path = wdir / "manifest.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    manifest[key] = {
-        "file": out.name, "sha256": digest, "bytes": out.stat().st_size, "config": blob["config"],
-        "training": blob["info"],
-        "reference": {"seed": seed, "n": n, "d": d, "edge_probs": np.round(P, 6).tolist()},
-    }
-    atomic_write_text(manifest_path, json.dumps(manifest, indent=1) + "\n")
-    return manifest[key]
+    return ship_to_manifest(checkpoint, MANIFEST_PREFIX + name, predict, weights_dir=weights_dir, command=command,
+                            reference={"seed": seed, "n": n, "d": d})
 
 
 class Amortized(CausalEstimator):

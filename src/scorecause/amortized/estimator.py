@@ -228,21 +228,32 @@ def ship_weights(checkpoint, name: str, *, weights_dir=None, command: str = "", 
     time, config, ``command``) and a reference prediction (``edge_probs`` of :func:`reference_input`
     ``(seed, n, d)``, full attention) that tests reproduce after loading.
     """
+    def predict(blob):
+        net = load_model(blob["state_dict"], blob["config"])
+        return predict_edge_probs(net, reference_input(seed, n, d), chunk_size=None)
+
+    return ship_to_manifest(checkpoint, name, predict, weights_dir=weights_dir, command=command,
+                            reference={"seed": seed, "n": n, "d": d})
+
+
+def ship_to_manifest(checkpoint, key: str, predict, *, weights_dir=None, command: str = "",
+                     reference: dict) -> dict:
+    """Export ``checkpoint`` as ``weights/<key>.pt`` and record it under ``key`` in ``manifest.json`` (atomic
+    writes): sha256, size, model config, training record (with ``command``) and the reference prediction
+    ``predict(blob)`` (a ``(d, d)`` array) made from the exported file, with the ``reference`` settings."""
     from scorecause.amortized.train import export_weights
     from scorecause.fileio import atomic_write_text
 
     wdir = Path(weights_dir) if weights_dir is not None else WEIGHTS_DIR
-    out = wdir / f"{name}.pt"
+    out = wdir / f"{key}.pt"
     digest = export_weights(checkpoint, out, extra={"command": command} if command else None)
-    blob = torch.load(out, map_location="cpu", weights_only=True)
-    net = load_model(blob["state_dict"], blob["config"])
-    P = predict_edge_probs(net, reference_input(seed, n, d), chunk_size=None)
+    blob = read_weight_file(out)
+    P = predict(blob)
     manifest_path = wdir / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    manifest[name] = {
+    manifest[key] = {
         "file": out.name, "sha256": digest, "bytes": out.stat().st_size, "config": blob["config"],
-        "training": blob["info"],
-        "reference": {"seed": seed, "n": n, "d": d, "edge_probs": np.round(P, 6).tolist()},
+        "training": blob["info"], "reference": {**reference, "edge_probs": np.round(P, 6).tolist()},
     }
     atomic_write_text(manifest_path, json.dumps(manifest, indent=1) + "\n")
-    return manifest[name]
+    return manifest[key]

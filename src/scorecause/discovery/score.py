@@ -116,7 +116,7 @@ def stein_leaf_order(X, criterion, precedence=None, *, eta: float = 1e-3, device
     return leaf_loop(X.shape[1], crit, precedence, on_remove=lambda leaf, pos: state.remove(leaf), bar=bar)
 
 
-def stein_leaf_orders(Xb, *, eta: float = 1e-3, chunk: int = 128):
+def stein_leaf_orders(Xb, *, eta: float = 1e-3, chunk: int = 32):
     """SCORE's order (variance criterion, no prior) of many small data sets at once, batched over sets.
 
     ``Xb``: array ``(K, n, m)``, K sample sets of the same shape (e.g. the variable subsets of
@@ -124,6 +124,9 @@ def stein_leaf_orders(Xb, *, eta: float = 1e-3, chunk: int = 128):
     columns of every set in one batched pass (:mod:`scorecause.scores.stein` with leading batch axes),
     removes each set's leaf and downdates its distance matrix, exactly as :func:`stein_leaf_order` does one
     set at a time (same orders, up to rounding ties).
+
+    ``chunk`` sets are processed together: 32 sets of 200 rows keep the ``(chunk, n, n)`` kernels small enough
+    for the CPU cache (1.7x faster than 128 here).
 
     Returns ``orders`` int ``(K, m)`` (sources first) and the Stein Hessians of the first round (all columns)
     ``(K, n, m, m)``, which DAS-style cross-Hessian features reuse.

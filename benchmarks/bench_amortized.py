@@ -598,6 +598,11 @@ def _agg_targets(ok) -> list[str]:
         best = min(sachs.values(), key=lambda r: r["shd"])
         rows.append(("Sachs (853 obs rows) SHD <= 12 against bn17",
                      "; ".join(f"{k}: SHD {v['shd']:.0f}" for k, v in sachs.items()), best["shd"] <= 12))
+    if FEATURE_TIMING.exists():
+        t = {r["d"]: r["seconds_best"] for r in json.loads(FEATURE_TIMING.read_text())["rows"]}
+        if 100 in t:
+            rows.append(("features at d = 100, n = 1000 (here 1000 + 500 interventional rows) under 5 s on 2 cores",
+                         f"{t[100]} s (best of 3, `--feature-timing`)", t[100] < 5))
     for model in ("amortized-linear", "amortized"):
         e, n = cell("linear-in-d20", "obs", model, "ece")
         e2, _ = cell("rff-in-d20", "obs", model, "ece")

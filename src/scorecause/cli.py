@@ -564,7 +564,7 @@ def discover_command(data, example, method, prior, n_bootstrap, alpha, params, s
 
 
 @main.command("train-amortized", epilog=_example(
-    "scorecause train-amortized my-config.yaml -o runs/my-model --stop-at 100",
+    "scorecause train-amortized src/scorecause/amortized/configs/amortized-linear.yaml -o runs/linear --stop-at 100",
     note="configs as in docs/amortized.md; --resume continues"))
 @click.argument("config", type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False), default=None,
@@ -578,7 +578,11 @@ def discover_command(data, example, method, prior, n_bootstrap, alpha, params, s
 @_overwrite_option
 @friendly_errors
 def train_amortized(config, out_dir, resume, device, stop_at, export_to, overwrite):
-    """Train an AVICI model from CONFIG.yaml (sections model: and train:) on simulated data."""
+    """Train an amortized model from CONFIG.yaml (sections model: and train:) on simulated data.
+
+    model: kind: aggregator trains the statistics- and score-fed aggregator (method `amortized`; a feature
+    pool is computed first in worker processes); otherwise the raw-sample AVICI transformer (method `avici`).
+    """
     from scorecause.amortized.train import export_weights, train_from_file
     from scorecause.fileio import check_outputs, guarded_outputs
 

@@ -6,6 +6,7 @@ files atomically (temporary name + rename), so a failed command leaves no partia
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 
@@ -434,10 +435,8 @@ def _parse_param(text: str):
         if low in ("true", "false"):
             return low == "true"
         for kind in (int, float):
-            try:
+            with contextlib.suppress(ValueError):
                 return kind(v)
-            except ValueError:
-                pass
         return v
 
     return name.strip(), (tuple(value(v) for v in raw.split(",") if v.strip()) if "," in raw else value(raw))

@@ -36,6 +36,7 @@ from scorecause.amortized.model import AxisBlock
 from scorecause.base import CausalEstimator
 from scorecause.constraints import BOOL, DEVICE, PATH, RANDOM_STATE, Interval
 from scorecause.errors import ConfigError
+from scorecause.scores.kernels import resolve_device
 
 
 @dataclass
@@ -141,42 +142,31 @@ MANIFEST_PREFIX = "amortized-"          # manifest key of shipped model "general
 
 def aggregator_weights_path(model: str | Path = "general") -> Path:
     """The file of a shipped aggregator (sha256 checked against weights/manifest.json) or a path."""
-    from scorecause.amortized.estimator import WEIGHTS_DIR, read_manifest, sha256_file
+    from scorecause.amortized.estimator import weights_path
 
-    name = str(model)
-    if name in SHIPPED:
-        entry = read_manifest().get(MANIFEST_PREFIX + name)
-        if entry is None:
-            raise ConfigError(f"shipped amortized weights {name!r} are missing from {WEIGHTS_DIR}/manifest.json; "
-                              "reinstall scorecause or pass a path to a weight file")
-        path = WEIGHTS_DIR / entry["file"]
-        if sha256_file(path) != entry["sha256"]:
-            raise ConfigError(f"{path} does not match its sha256 in manifest.json; reinstall scorecause")
-        return path
-    path = Path(name)
-    if not path.is_file():
-        raise ConfigError(f"amortized model {name!r} is neither a shipped model {SHIPPED} nor an existing file")
-    return path
+    return weights_path(model, shipped=SHIPPED, key_prefix=MANIFEST_PREFIX, family="amortized")
 
 
 def load_aggregator(model: str | Path = "general", device: str = "cpu") -> AggregatorModel:
     """Load a shipped aggregator or a weight file / checkpoint (``torch.load(weights_only=True)``), eval mode."""
-    from scorecause.amortized.estimator import read_weight_file
+    from scorecause.amortized.estimator import read_weight_file, state_and_config
 
     path = aggregator_weights_path(model)
-    blob = read_weight_file(path)
-    state, config = (blob.get("state_dict"), blob.get("config")) if "state_dict" in blob else \
-        (blob.get("model"), blob.get("model_config"))
-    if not isinstance(config, dict) or config.get("kind") != "aggregator":
+    state, config = state_and_config(read_weight_file(path), path)
+    return aggregator_from(state, config, path).to(resolve_device(device))
+
+
+def aggregator_from(state: dict, config: dict, path) -> AggregatorModel:
+    """The :class:`AggregatorModel` of a stored ``config`` with weights ``state``, eval mode; a config of another
+    kind or weights that do not fit raise :class:`ConfigError` naming ``path``."""
+    if config.get("kind") != "aggregator":
         raise ConfigError(f"{path} does not hold an amortized aggregator model (use method 'avici' for AVICI weights)")
     try:
         net = AggregatorModel(AggregatorConfig.from_dict(config))
         net.load_state_dict(state)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:   # wrong shapes or keys
         raise ConfigError(f"{str(path)!r} does not hold a loadable aggregator model: {type(exc).__name__}") from None
-    dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
-                       ("cpu" if device == "auto" else device))
-    return net.eval().to(dev)
+    return net.eval()
 
 
 @torch.no_grad()
@@ -204,9 +194,7 @@ def ship_aggregator(checkpoint, name: str, *, weights_dir=None, command: str = "
     from scorecause.amortized.estimator import ship_to_manifest
 
     def predict(blob):
-        net = AggregatorModel(AggregatorConfig.from_dict(blob["config"]))
-        net.load_state_dict(blob["state_dict"])
-        return reference_prediction(net.eval(), seed, n, d)
+        return reference_prediction(aggregator_from(blob["state_dict"], blob["config"], checkpoint), seed, n, d)
 
     return ship_to_manifest(checkpoint, MANIFEST_PREFIX + name, predict, weights_dir=weights_dir, command=command,
                             reference={"seed": seed, "n": n, "d": d})

@@ -17,6 +17,7 @@ from scorecause.amortized.train import encode_data
 from scorecause.base import CausalEstimator
 from scorecause.constraints import BOOL, DEVICE, PATH, RANDOM_STATE, Interval
 from scorecause.errors import ConfigError
+from scorecause.scores.kernels import resolve_device
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 SHIPPED = ("linear", "rff")
@@ -33,22 +34,24 @@ def sha256_file(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def weights_path(model: str | Path = "linear", *, verify: bool = True) -> Path:
-    """The file of a shipped model name (sha256 checked against the manifest when ``verify``) or a path."""
+def weights_path(model: str | Path = "linear", *, verify: bool = True, shipped=SHIPPED, key_prefix: str = "",
+                 family: str = "AVICI") -> Path:
+    """The file of a shipped model name (manifest key ``key_prefix + name``; sha256 checked against the
+    manifest when ``verify``) or of a path. ``shipped`` / ``family`` name the model family in messages."""
     name = str(model)
-    if name in SHIPPED:
-        entry = read_manifest().get(name)
+    if name in shipped:
+        entry = read_manifest().get(key_prefix + name)
         if entry is None:
-            raise ConfigError(f"shipped AVICI weights {name!r} are missing from {WEIGHTS_DIR}/manifest.json; "
+            raise ConfigError(f"shipped {family} weights {name!r} are missing from {WEIGHTS_DIR}/manifest.json; "
                               "reinstall scorecause or pass a path to a weight file")
         path = WEIGHTS_DIR / entry["file"]
         if verify and sha256_file(path) != entry["sha256"]:
             raise ConfigError(f"{path} does not match its sha256 in manifest.json (corrupted download?); "
                               "reinstall scorecause")
-    else:
-        path = Path(name)
-        if not path.exists():
-            raise ConfigError(f"AVICI model {name!r} is neither a shipped model {SHIPPED} nor an existing file")
+        return path
+    path = Path(name)
+    if not path.is_file():
+        raise ConfigError(f"{family} model {name!r} is neither a shipped model {tuple(shipped)} nor an existing file")
     return path
 
 
@@ -60,7 +63,7 @@ def load_weights(model: str | Path = "linear", *, device: str = "cpu", verify: b
     eval mode on ``device``.
     """
     path = weights_path(model, verify=verify)
-    return model_from_blob(read_weight_file(path), path).to(_device(device))
+    return model_from_blob(read_weight_file(path), path).to(resolve_device(device))
 
 
 def read_weight_file(path) -> dict:
@@ -81,25 +84,29 @@ def read_weight_file(path) -> dict:
     return blob
 
 
-def model_from_blob(blob: dict, path) -> AVICIModel:
-    """The model stored in a loaded weight file (``state_dict``/``config``) or checkpoint (``model``/...)."""
+def state_and_config(blob: dict, path) -> tuple[dict, dict]:
+    """``(state_dict, model config)`` of a loaded weight file (``state_dict``/``config``) or training checkpoint
+    (``model``/``model_config``); any other dict raises :class:`ConfigError` naming the file."""
     if "state_dict" in blob and "config" in blob:            # exported weight file
         state, config = blob["state_dict"], blob["config"]
     elif "model" in blob and "model_config" in blob:         # training checkpoint (last.pt)
         state, config = blob["model"], blob["model_config"]
     else:
-        raise ConfigError(f"{path} is not an AVICI weight file or training checkpoint (keys {sorted(map(str, blob))})")
+        raise ConfigError(f"{path} is not a scorecause weight file or training checkpoint "
+                          f"(keys {sorted(map(str, blob))})")
+    if not isinstance(config, dict):
+        raise ConfigError(f"{path} holds no model config; pass a weight file or a run's last.pt")
+    return state, config
+
+
+def model_from_blob(blob: dict, path) -> AVICIModel:
+    """The AVICI model stored in a loaded weight file or training checkpoint (:func:`state_and_config`)."""
+    state, config = state_and_config(blob, path)
     try:
         return load_model(state, config)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:  # wrong tensor shapes, missing keys, ...
         raise ConfigError(f"{str(path)!r} does not hold a loadable AVICI model: {type(exc).__name__}: "
                           f"{str(exc).splitlines()[0][:200]}") from None
-
-
-def _device(device: str) -> torch.device:
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(device)
 
 
 class AVICI(CausalEstimator):

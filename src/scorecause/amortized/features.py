@@ -101,7 +101,7 @@ class Features:
 
 # --- building blocks (each small and separately tested) --------------------------------------------
 def standardize_columns(X: np.ndarray) -> np.ndarray:
-    """Z-score each column; a constant column becomes 0."""
+    """Z-score each column over all rows; a constant column becomes 0 (its std is taken as 1)."""
     sd = X.std(axis=0)
     return (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
 

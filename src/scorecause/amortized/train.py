@@ -35,9 +35,11 @@ import torch
 import torch.nn.functional as F
 
 from scorecause.amortized.aggregator import AggregatorConfig, build_model
+from scorecause.amortized.features import standardize_columns
 from scorecause.amortized.model import AVICIModel, ModelConfig, spectral_radius
 from scorecause.errors import ConfigError
 from scorecause.fileio import atomic_path, atomic_write_text
+from scorecause.scores.kernels import resolve_device
 
 
 @dataclass
@@ -142,18 +144,10 @@ def load_config(path) -> tuple[ModelConfig | AggregatorConfig, TrainConfig]:
 
 
 # --- data ------------------------------------------------------------------------------------------
-def standardize(X: np.ndarray) -> np.ndarray:
-    """Z-score each column over all rows (observational and interventional); zero std -> 1 (as AVICI)."""
-    mu = X.mean(axis=0)
-    sd = X.std(axis=0)
-    sd[sd == 0] = 1.0
-    return (X - mu) / sd
-
-
 def encode_data(X: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     """Model input for one data set: ``[n, d, 2]`` float32 (standardised value, intervention flag)."""
     flag = np.zeros_like(X) if mask is None else mask.astype(X.dtype)
-    return np.stack([standardize(X), flag], axis=-1).astype(np.float32)
+    return np.stack([standardize_columns(X), flag], axis=-1).astype(np.float32)  # all rows, as AVICI
 
 
 def simulate_example(preset: str, d: int, n_obs: int, n_int: int, rng: np.random.Generator):
@@ -394,12 +388,6 @@ class TrainState:
     warm_start: dict | None = None     # training record of the init_from weights (provenance)
 
 
-def _resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(device)
-
-
 def save_checkpoint(path, model, opt, sched, state: TrainState, gen: torch.Generator,
                     model_cfg: ModelConfig, cfg: TrainConfig) -> None:
     """Write a resumable checkpoint atomically (plain types and tensors only: loads with weights_only=True)."""
@@ -439,14 +427,11 @@ def _warm_start(model: AVICIModel, model_cfg: ModelConfig, source: str) -> dict:
     Returns the training record of ``source`` (step, wall time, train config, its own warm start), kept in
     the new run's checkpoints and exported weights so a shipped file names every phase that made it.
     """
-    from scorecause.amortized.estimator import read_weight_file
+    from scorecause.amortized.estimator import read_weight_file, state_and_config
 
     path = _source_path(source, model_cfg)
     blob = read_weight_file(path)
-    state, config = (blob.get("state_dict"), blob.get("config")) if "state_dict" in blob else \
-        (blob.get("model"), blob.get("model_config"))
-    if not isinstance(config, dict):
-        raise ConfigError(f"init_from {source!r}: {path} holds no model config; pass a weight file or last.pt")
+    state, config = state_and_config(blob, path)
     theirs = {k: v for k, v in config.items() if k != "dropout"}
     ours = {k: v for k, v in model_cfg.to_dict().items() if k != "dropout"}
     if theirs != ours:
@@ -507,7 +492,7 @@ def train(model_cfg: ModelConfig | AggregatorConfig, cfg: TrainConfig, out_dir, 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ckpt, log_path = out_dir / "last.pt", out_dir / "log.jsonl"
-    device = _resolve_device(cfg.device)
+    device = resolve_device(cfg.device)
     torch.set_num_threads(max(1, cfg.threads))
 
     gen = torch.Generator().manual_seed(cfg.seed)          # init, dropout and power-iteration draws

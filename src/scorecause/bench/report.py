@@ -170,6 +170,9 @@ def html_report(df: pd.DataFrame, summary: pd.DataFrame, images: dict, *, title:
                      f"<th>error</th></tr>{rows}</table>")
     imgs = "".join(f"<figure><img alt='{esc(name)}' src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
                    f"<figcaption>{esc(name)}</figcaption></figure>" for name, png in images.items())
+    if not imgs:
+        imgs = ("<p class='notes'>No figure: the figures plot each metric and the fit time against d or n, and "
+                "this run has a single d and a single n (and no edge probabilities for a calibration plot).</p>")
     style = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
              "padding:3px 8px;text-align:right}th{background:#eee}figure{display:inline-block;margin:1em}"
              ".notes{color:#555;font-size:.9em}")

@@ -107,6 +107,10 @@ def _list_presets(ctx, _param, value):
         click.echo(name)
     for name, preset in CRL_PRESETS.items():
         click.echo(f"{name:<16} {preset['description']}")
+    from scorecause.simulate.images import IMAGE_PRESETS
+
+    for name, preset in IMAGE_PRESETS.items():
+        click.echo(f"{name:<16} {preset['description']}")
     ctx.exit()
 
 
@@ -120,12 +124,20 @@ def _list_presets(ctx, _param, value):
               help="Observational rows (crl presets: rows per environment).")
 @click.option("--latents", type=int, default=3, show_default=True,
               help="crl presets only: number of latent variables (<= d).")
+@click.option("--balls", type=int, default=None, help="crl-balls only: number of balls, 1-5 (2 latents each; "
+              "default 2).")
+@click.option("--joints", type=int, default=None, help="crl-robot-arm only: number of joints, 2-5 (default 3).")
+@click.option("--per-node", type=click.IntRange(1, 2), default=None,
+              help="crl-balls / crl-robot-arm: hard interventions per latent, 1 or 2 (default: balls 2, arm 1).")
+@click.option("--image-size", type=click.IntRange(min=16), default=64, show_default=True,
+              help="crl-balls / crl-robot-arm: image width = height in pixels.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the numpy Generator.")
 @click.option("--n-interventional", type=int, default=0, show_default=True,
               help="Extra rows with single-node hard interventions (written as do(<var>) and env columns).")
 @click.option("--graph", "graph_kind", default=None, help="Override the graph kind: er, sf, sf-in, ws, sbm, geo.")
 @click.option("--edges-per-node", type=float, default=None, help="Override the expected edges per node.")
-@click.option("--mechanism", default=None, help="Override the mechanism: linear, rff, gp, mlp, quadratic.")
+@click.option("--mechanism", default=None, help="Override the mechanism: linear, rff, gp, mlp, quadratic "
+              "(crl-balls / crl-robot-arm: the latent SCM, linear, quadratic or mlp; default linear).")
 @click.option("--noise", default=None, help="Override the noise: gaussian, laplace, cauchy, gumbel, uniform.")
 @click.option("--heteroscedastic", is_flag=True,
               help="Noise scale a function of the parents, sqrt(softplus(RFF(parents))) (AVICI o.o.d. style).")
@@ -143,19 +155,27 @@ def _list_presets(ctx, _param, value):
               help="Print the preset names and exit.")
 @_overwrite_option
 @friendly_errors
-def simulate_command(preset, d, n, latents, seed, n_interventional, graph_kind, edges_per_node, mechanism, noise,
-                     heteroscedastic, n_targets, unknown_targets, out, graph_out, overwrite):
+def simulate_command(preset, d, n, latents, balls, joints, per_node, image_size, seed, n_interventional, graph_kind,
+                     edges_per_node, mechanism, noise, heteroscedastic, n_targets, unknown_targets, out, graph_out,
+                     overwrite):
     """Simulate a dataset and its true graph from a named preset (same seed, same files).
 
-    A crl-* preset writes environments of latent variables for `scorecause crl`, and the latent graph.
+    A crl-* preset writes environments of latent variables for `scorecause crl`, and the latent graph;
+    crl-balls and crl-robot-arm write image environments (env0.npz, env1.npz, ..., targets.json).
     """
     import numpy as np
 
     from scorecause.data import data_file_format
     from scorecause.graph import write_graph
     from scorecause.simulate import simulate
+    from scorecause.simulate.images import IMAGE_PRESETS
     from scorecause.simulate.latent import CRL_PRESETS
 
+    image_options = ["balls", "joints", "per_node", "image_size"]
+    if preset in IMAGE_PRESETS:
+        return _simulate_images(preset, balls if preset == "crl-balls" else joints, per_node, image_size, n, seed,
+                                mechanism, unknown_targets, out, graph_out, overwrite)
+    _reject_options_given(image_options, f"preset {preset!r} (it applies to crl-balls / crl-robot-arm)")
     if preset in CRL_PRESETS:
         return _simulate_crl(preset, latents, d, n, seed, unknown_targets, out, graph_out, overwrite)
     _reject_options_given(["latents"], f"preset {preset!r} (it applies to the crl-* presets)")
@@ -220,6 +240,37 @@ def _simulate_crl(preset, latents, d, n, seed, unknown_targets, out, graph_out, 
         if graph_out is not None:
             write_graph(tmp[-1], prob.graph, [f"Z{i}" for i in range(latents)])
     msg = f"wrote {out} ({len(envs)} environments x {n} rows x {d} variables, {latents} latents)"
+    if graph_out is not None:
+        msg += f" and {graph_out} (latent graph, {int(prob.graph.sum())} edges)"
+    click.echo(msg)
+
+
+def _simulate_images(preset, count, per_node, size, n, seed, mechanism, unknown_targets, out, graph_out,
+                     overwrite=False) -> None:
+    """``simulate --preset crl-balls / crl-robot-arm``: image environments (``scorecause.crl.io`` format)."""
+    import numpy as np
+
+    from scorecause.crl.io import image_environment_paths, write_image_environments
+    from scorecause.graph import write_graph
+    from scorecause.simulate.images import image_preset_size, simulate_images
+
+    _reject_options_given(["latents", "d", "n_interventional", "graph_kind", "edges_per_node", "noise",
+                           "heteroscedastic", "n_targets", "joints" if preset == "crl-balls" else "balls"],
+                          f"the image preset {preset!r}")
+    _graph_suffix_ok(graph_out)
+    n_envs = image_preset_size(preset, count, per_node, mechanism or "linear", size)[1]  # checks the settings
+    env_paths = image_environment_paths(out, n_envs)
+    _guard_outputs([*env_paths, graph_out], overwrite=overwrite)  # before any rendering
+    prob = simulate_images(preset, count=count, N=n, rng=np.random.default_rng(seed), latent=mechanism or "linear",
+                           per_node=per_node, size=size)
+    k = prob.graph.shape[0]
+    with _staged(*env_paths, *([graph_out] if graph_out else [])) as tmp:
+        write_image_environments(prob.images, tmp[:len(env_paths)], None if unknown_targets else prob.targets,
+                                 latents=prob.latents, extras=[{"z": z} for z in prob.z])
+        if graph_out is not None:
+            write_graph(tmp[-1], prob.graph, [f"Z{i}" for i in range(k)])
+    shape = "x".join(map(str, prob.images[0].shape[1:]))
+    msg = f"wrote {out} ({len(prob.images)} environments x {n} images {shape}, {k} latents)"
     if graph_out is not None:
         msg += f" and {graph_out} (latent graph, {int(prob.graph.sum())} edges)"
     click.echo(msg)

@@ -128,3 +128,20 @@ def test_preset_and_settings_errors():
         simulate_balls(2, 3, np.random.default_rng(0), latent="gp")
     with pytest.raises(ConfigError, match="unknown image preset"):
         simulate_images("crl-cubes", N=3, rng=np.random.default_rng(0))
+
+
+def test_windowed_ball_rendering_matches_a_full_grid_reference():
+    """Each ball is composited on a window around it; a plain full-grid float64 reference agrees to 1 level."""
+    rng = np.random.default_rng(2)
+    P = rng.uniform(size=(6, 6))
+    size, radius = 20, 3.3
+    colors = rng.uniform(size=(3, 3))
+    got = render_balls(P, size=size, radius=radius, colors=colors).astype(int)
+    centres = ball_pixel_centres(P, size, radius)
+    rows, cols = np.indices((size, size)) + 0.5
+    for img, C in zip(got, centres):
+        ref = np.ones((size, size, 3))
+        for (x, y), col in zip(C, colors):
+            a = np.clip(radius + 0.5 - np.hypot(cols - x, rows - y), 0, 1)[..., None]
+            ref = (1 - a) * ref + a * col
+        assert np.abs(img - np.round(255 * ref)).max() <= 1

@@ -153,7 +153,8 @@ def render_balls(positions: np.ndarray, *, size: int = 64, radius: float | None 
 
     Ball ``b`` is an antialiased disc of ``radius`` (default ``size / 8``) and colour ``colors[b]``
     (default :func:`ball_colors`), composited over ``background`` (grey level in [0, 1]) in index order,
-    so later balls cover earlier ones. Vectorised over the batch and the pixel grid.
+    so later balls cover earlier ones. Vectorised over the batch and the pixel grid; each ball is composited
+    on the ``(2 ceil(r + 1) + 1)^2`` window around it (the only pixels its antialiased edge reaches).
 
     Examples
     --------
@@ -170,17 +171,26 @@ def render_balls(positions: np.ndarray, *, size: int = 64, radius: float | None 
     centres = ball_pixel_centres(positions, size, radius).astype(np.float32)  # (N, B, 2)
     g = _grid(size)
     rgb = colors.astype(np.float32)
+    # a ball touches only pixels whose centre is within radius + 0.5 of its centre: work on a w x w window
+    half = int(np.ceil(radius + 1.0))
+    w = min(2 * half + 1, size)
+    offs = np.arange(w)
     out = np.empty((len(positions), size, size, 3), dtype=np.uint8)
     for lo in range(0, len(positions), _CHUNK):
         c = centres[lo:lo + _CHUNK]
-        img = np.full((len(c), size, size, 3), background, dtype=np.float32)
+        n = len(c)
+        img = np.full((n * size * size, 3), background, dtype=np.float32)  # (n H W, 3) flat pixels
         for b in range(n_balls):
-            dx2 = np.square(g[None, :] - c[:, b, 0:1])  # (n, W)
-            dy2 = np.square(g[None, :] - c[:, b, 1:2])  # (n, H)
-            sd = np.sqrt(dy2[:, :, None] + dx2[:, None, :]) - np.float32(radius)  # (n, H, W)
-            a = _coverage(sd)[..., None]  # (n, H, W, 1)
-            img += a * (rgb[b] - img)
-        out[lo:lo + _CHUNK] = (img * 255.0 + 0.5).astype(np.uint8)
+            c0 = np.clip(np.floor(c[:, b, 0]).astype(np.int64) - half, 0, size - w)[:, None] + offs  # (n, w)
+            r0 = np.clip(np.floor(c[:, b, 1]).astype(np.int64) - half, 0, size - w)[:, None] + offs
+            dx2 = np.square(g[c0] - c[:, b, 0:1])  # (n, w) columns
+            dy2 = np.square(g[r0] - c[:, b, 1:2])  # (n, w) rows
+            a = _coverage(np.sqrt(dy2[:, :, None] + dx2[:, None, :]) - np.float32(radius))[..., None]  # (n,w,w,1)
+            idx = (np.arange(n)[:, None, None] * size + r0[:, :, None]) * size + c0[:, None, :]  # (n, w, w)
+            patch = img[idx]  # (n, w, w, 3)
+            patch += a * (rgb[b] - patch)
+            img[idx] = patch
+        out[lo:lo + _CHUNK] = (img.reshape(n, size, size, 3) * 255.0 + 0.5).astype(np.uint8)
     return out
 
 
@@ -470,6 +480,35 @@ def simulate_robot_arm(n_joints: int, N: int, rng: np.random.Generator, *, laten
         "robot-arm", n_joints, N, rng, latent=latent, per_node=per_node, density=density, var_scale=var_scale,
         to_scene=lambda U: U * h, render=lambda T: render_arm(T, geometry),
         names=[f"joint{j}" for j in range(n_joints)], params={"n_joints": n_joints, "size": size})
+
+
+def contact_sheet(rows: list[np.ndarray], *, pad: int = 2, fill: int = 128, scale: int = 1) -> np.ndarray:
+    """Tile image batches into one uint8 picture: one row per batch (e.g. per environment), ``pad`` px of grey
+    ``fill`` between tiles, each pixel repeated ``scale`` times (nearest neighbour).
+
+    Parameters
+    ----------
+    rows : list of uint8 (n_r, H, W) or (n_r, H, W, C) batches, all with the same H, W, C
+    pad, fill, scale : spacing (px), spacing grey level, magnification
+
+    Returns
+    -------
+    uint8 (R (H + pad) + pad, max_r n_r (W + pad) + pad[, C]) times ``scale`` -- ready for an image writer.
+
+    Examples
+    --------
+    >>> contact_sheet([np.zeros((3, 4, 4), np.uint8), np.zeros((2, 4, 4), np.uint8)]).shape
+    (14, 20)
+    """
+    H, W = rows[0].shape[1:3]
+    tail = rows[0].shape[3:]
+    cols = max(len(r) for r in rows)
+    sheet = np.full((len(rows) * (H + pad) + pad, cols * (W + pad) + pad, *tail), fill, dtype=np.uint8)
+    for i, batch in enumerate(rows):
+        for j, im in enumerate(batch):
+            top, left = pad + i * (H + pad), pad + j * (W + pad)
+            sheet[top:top + H, left:left + W] = im
+    return sheet.repeat(scale, axis=0).repeat(scale, axis=1)
 
 
 # ------------------------------------------------------------------------------------------------

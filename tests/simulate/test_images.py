@@ -145,3 +145,28 @@ def test_windowed_ball_rendering_matches_a_full_grid_reference():
             a = np.clip(radius + 0.5 - np.hypot(cols - x, rows - y), 0, 1)[..., None]
             ref = (1 - a) * ref + a * col
         assert np.abs(img - np.round(255 * ref)).max() <= 1
+
+
+def test_windowed_arm_rendering_matches_a_full_grid_reference():
+    """Union of capsules and discs, nearest-primitive shading: a plain per-image float64 reference agrees."""
+    geo = ArmGeometry(3, 24)
+    angles = np.random.default_rng(4).uniform(-1, 1, size=(5, 3)) * geo.half_ranges
+    got = render_arm(angles, geo).astype(int)
+    w = geo.half_widths
+    radii = np.concatenate([w, [1.4 * w[0]], w[1:] + 0.8, [w[-1] + 0.5]])
+    tones = np.array([0.80, 0.70, 0.62, 0.55, 1.0, 1.0, 0.95])
+    rows, cols = np.indices((24, 24)) + 0.5
+    for img, pts in zip(got, to_pixels(forward_kinematics(angles, geo), 24)):
+        dists = []
+        for a, b in zip(pts[:-1], pts[1:]):  # capsules: distance to the segment
+            ab = b - a
+            t = np.clip(((cols - a[0]) * ab[0] + (rows - a[1]) * ab[1]) / (ab @ ab), 0, 1)
+            dists.append(np.hypot(cols - a[0] - t * ab[0], rows - a[1] - t * ab[1]))
+        dists += [np.hypot(cols - x, rows - y) for x, y in pts]  # discs: base, joints, end effector
+        D = np.stack(dists)
+        sd = D - radii[:, None, None]
+        p = sd.argmin(0)
+        d = np.take_along_axis(D, p[None], 0)[0]
+        shade = tones[p] * (0.45 + 0.55 * np.sqrt(np.clip(1 - (d / radii[p]) ** 2, 0, 1)))
+        ref = np.clip(0.5 - sd.min(0), 0, 1) * shade * 255
+        assert np.abs(img - np.round(ref)).max() <= 1

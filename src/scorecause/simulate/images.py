@@ -278,7 +278,8 @@ def render_arm(angles: np.ndarray, geometry: ArmGeometry) -> np.ndarray:
     end effector ``w_{k-1} + 0.5``; base ``1.4 w_0``). Per pixel the signed distance to the nearest primitive
     gives the antialiased coverage ``clip(0.5 - sd, 0, 1)`` and that primitive's shading
     ``tone (0.45 + 0.55 sqrt(1 - (d / rho)^2))`` (``d`` the distance to its axis or centre, ``rho`` its radius:
-    a cylinder / sphere lit from the camera). Background black.
+    a cylinder / sphere lit from the camera). Background black. Each primitive is evaluated on the window
+    around it that its antialiased edge can reach (the others' pixels are untouched).
     """
     angles = np.asarray(angles, dtype=np.float64)
     k, size = geometry.n_joints, geometry.size
@@ -289,38 +290,45 @@ def render_arm(angles: np.ndarray, geometry: ArmGeometry) -> np.ndarray:
     # primitives: k capsules, then k+1 discs (base, joints 1..k-1, end effector)
     radii = np.concatenate([w, [1.4 * w[0]], w[1:] + 0.8, [w[-1] + 0.5]]).astype(np.float32)
     tones = np.concatenate([_LINK_TONE[:k], [0.55], np.full(k - 1, 1.0), [0.95]]).astype(np.float32)
+    # each primitive reaches only pixels within (its half length +) radius + 0.5 of its centre: a window
+    halves = np.ceil(np.concatenate([geometry.lengths / 2, np.zeros(k + 1)]) + radii + 1.0).astype(np.int64)
     g = _grid(size)
     out = np.empty((len(angles), size, size), dtype=np.uint8)
     for lo in range(0, len(angles), _CHUNK):
         J = joints[lo:lo + _CHUNK]  # (n, k+1, 2)
         n = len(J)
-        best = np.full((n, size, size), np.inf, dtype=np.float32)  # signed distance to the nearest primitive
-        which = np.zeros((n, size, size), dtype=np.int8)  # its index
-        axis_d = np.zeros((n, size, size), dtype=np.float32)  # distance to its axis / centre
+        best = np.full(n * size * size, np.inf, dtype=np.float32)  # signed distance to the nearest primitive
+        which = np.zeros(n * size * size, dtype=np.int8)  # its index
+        axis_d = np.zeros(n * size * size, dtype=np.float32)  # distance to its axis / centre
         for p in range(2 * k + 1):
+            a = J[:, p] if p < k else J[:, p - k]  # (n, 2) capsule start / disc centre
+            centre = (J[:, p] + J[:, p + 1]) / 2 if p < k else a
+            w = min(2 * int(halves[p]) + 1, size)
+            offs = np.arange(w)
+            cols = np.clip(np.floor(centre[:, 0]).astype(np.int64) - halves[p], 0, size - w)[:, None] + offs
+            rows = np.clip(np.floor(centre[:, 1]).astype(np.int64) - halves[p], 0, size - w)[:, None] + offs
+            gx, gy = g[cols] - a[:, 0:1], g[rows] - a[:, 1:2]  # (n, w) pixel offsets from a
             if p < k:  # capsule from joint p to joint p + 1
-                a, b = J[:, p], J[:, p + 1]  # (n, 2)
-                seg = b - a
+                seg = J[:, p + 1] - a
                 L = np.sqrt((seg**2).sum(1, keepdims=True))  # (n, 1)
                 u = seg / L
-                gx, gy = g[None, :] - a[:, 0:1], g[None, :] - a[:, 1:2]  # (n, W), (n, H)
-                t = gx[:, None, :] * u[:, None, 0:1] + gy[:, :, None] * u[:, None, 1:2]  # along (n, H, W)
+                t = gx[:, None, :] * u[:, None, 0:1] + gy[:, :, None] * u[:, None, 1:2]  # along (n, w, w)
                 e = gx[:, None, :] * u[:, None, 1:2] - gy[:, :, None] * u[:, None, 0:1]  # across
                 t -= np.clip(t, 0.0, L[:, :, None])
                 d = np.sqrt(t * t + e * e)
             else:  # disc at joint p - k
-                c = J[:, p - k]
-                dx2 = np.square(g[None, :] - c[:, 0:1])
-                dy2 = np.square(g[None, :] - c[:, 1:2])
-                d = np.sqrt(dy2[:, :, None] + dx2[:, None, :])
-            sd = d - radii[p]
-            closer = sd < best
-            np.copyto(best, sd, where=closer)
-            np.copyto(axis_d, d, where=closer)
-            which[closer] = p
+                d = np.sqrt(np.square(gy)[:, :, None] + np.square(gx)[:, None, :])
+            idx = ((np.arange(n)[:, None] * size + rows)[:, :, None] * size + cols[:, None, :]).ravel()
+            sd = (d - radii[p]).ravel()
+            closer = sd < best[idx]
+            idx = idx[closer]
+            best[idx] = sd[closer]
+            axis_d[idx] = d.ravel()[closer]
+            which[idx] = p
         rho = radii[which]
         shade = tones[which] * (0.45 + 0.55 * np.sqrt(np.clip(1.0 - np.square(axis_d / rho), 0.0, 1.0)))
-        out[lo:lo + _CHUNK] = (_coverage(best) * shade * 255.0 + 0.5).astype(np.uint8)
+        img = _coverage(best) * shade * 255.0 + 0.5
+        out[lo:lo + _CHUNK] = img.reshape(n, size, size).astype(np.uint8)
     return out
 
 

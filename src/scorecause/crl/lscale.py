@@ -73,6 +73,86 @@ def lmmse_unmix(H: np.ndarray, Ys: list[np.ndarray], closure: np.ndarray, order)
     return H
 
 
+def innovation_encoder(H: np.ndarray, order, C0: np.ndarray, ref: np.ndarray | None = None) -> np.ndarray:
+    """Observational innovations along ``order``: Gram-Schmidt of the rows ``H`` (n, k) in the metric ``C0``.
+
+    Row ``order[t]`` becomes the part of ``H[order[t]]`` uncorrelated, in the observational environment
+    (covariance ``C0`` of the reduced data, k x k), with the latents of the rows before it, scaled to unit
+    variance: ``z_hat_{pi_t} = (z - E[z | z_hat_{pi_1..pi_{t-1}}])`` for the linear projection. When every row
+    ``h_m`` lies in ``span{h_j : j in an(m) + {m}}`` of the true encoder and ``order`` is topological, the
+    result depends only on the order and, for jointly Gaussian (linear) latents, is the exogenous noise
+    ``eps_m / sd(eps_m)`` of ``Z_m = w_m^T Z_pa(m) + eps_m`` -- a member of the "mixing with parents" class
+    of soft-intervention identifiability. ``ref`` (n, k): rows whose sign the result keeps.
+    """
+    Hi = np.zeros_like(H, dtype=float)
+    for t, m in enumerate(order):
+        prev = Hi[list(order[:t])]  # (t, k), C0-orthonormal
+        u = H[m] - (H[m] @ C0 @ prev.T) @ prev
+        u = u / np.sqrt(max(u @ C0 @ u, 1e-300))
+        sign_of = H[m] if ref is None else ref[m]
+        Hi[m] = u if u @ C0 @ sign_of >= 0 else -u
+    return Hi
+
+
+def latent_moments(H: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """Diagonals of ``G^T M^m G`` (``G = H^{-1}``) for every ``M^m`` in ``M`` (n_env - 1, k, k): (n_env - 1, n).
+
+    With ``M^m = E[Delta s_y^m Delta s_y^{mT}]`` this is ``E[(Delta s_Zhat^m)_j^2]`` for ``z_hat = H y``.
+    """
+    G = np.linalg.inv(H)
+    return np.einsum("kj,mkl,lj->mj", G, M, G)
+
+
+def order_violation(H0: np.ndarray, order, C0: np.ndarray, R: np.ndarray, Nz: np.ndarray | None,
+                    floor: np.ndarray) -> float:
+    """Evidence against ``order``: read-out mass of every environment on the latents *after* its target.
+
+    With innovations along a topological order, the score difference of the environment that intervenes
+    latent ``m`` lives on ``m`` and its ancestors only (:func:`innovation_encoder`), so every
+    ``E[(Delta s_Zhat^m)_j^2]`` with ``j`` after ``m`` is estimation noise; an ancestor placed after its
+    descendant leaves a signal there. Returns ``sum_{pos(j) > pos(m)} Q[m, j] / (V[m, j] + floor[m])``.
+    """
+    H = innovation_encoder(H0, order, C0)
+    Q = latent_moments(H, R)
+    V = latent_moments(H, Nz) if Nz is not None else 0.0
+    E = Q / (V + floor[:, None])
+    pos = np.empty(len(order), dtype=int)
+    pos[list(order)] = np.arange(len(order))
+    after = pos[None, :] > pos[:, None]  # after[m, j]: j comes after m
+    return float(E[after].sum())
+
+
+def refine_order(H0: np.ndarray, order, C0: np.ndarray, R: np.ndarray, Nz: np.ndarray | None,
+                 floor: np.ndarray, max_rounds: int | None = None) -> list[int]:
+    """Local search over orders: move one latent to another position while :func:`order_violation` drops.
+
+    Each round tries all ``n (n - 1)`` single moves (each a few ``n x n`` products) and keeps the best;
+    stops when no move lowers the violation (at most ``n^2`` rounds).
+    """
+    order = [int(v) for v in order]
+    n = len(order)
+    best = order_violation(H0, order, C0, R, Nz, floor)
+    for _ in range(max_rounds or n * n):
+        cand_best, cand_val = None, best
+        for a in range(n):
+            rest = order[:a] + order[a + 1:]
+            for b in range(n):
+                if b == a:
+                    continue
+                cand = rest[:b] + [order[a]] + rest[b:]
+                val = order_violation(H0, cand, C0, R, Nz, floor)
+                if val < cand_val - 1e-12:
+                    cand_best, cand_val = cand, val
+        if cand_best is None:
+            break
+        order, best = cand_best, cand_val
+    return order
+
+
+#: soft read-out with the innovation encoder: half splits of the noise floor and multiplier (see module doc)
+SOFT_NOISE_SPLITS = 8
+SOFT_KAPPA = 8.0
+
 #: constraints shared by the linear score-based methods (LSCALE-I, UMNI-CRL)
 LINEAR_CRL_CONSTRAINTS = {
     "intervention": [Options({"hard", "soft"})], "scores": [SCORE_SOURCES],
@@ -83,6 +163,14 @@ LINEAR_CRL_CONSTRAINTS = {
 
 class LinearScoreCRL(CRLEstimator):
     """Shared pieces of the linear-mixing methods (LSCALE-I, UMNI-CRL): reduction, scores, read-out."""
+
+    def _splits(self) -> int:
+        """Random half splits of the noise floor (subclasses may pick a default per mode)."""
+        return self.noise_splits
+
+    def _kappa_value(self) -> float:
+        """Multiplier of the noise floor in the read-out (subclasses may pick a default per mode)."""
+        return self.kappa
 
     def _prepare(self, envs, sd):
         """Reduced data ``Ys``, score differences ``DS`` (n_env-1, M, n) at ``M`` obs points, noise draws."""
@@ -101,7 +189,7 @@ class LinearScoreCRL(CRLEstimator):
         else:
             DS = score_differences(Ys, at, self.scores, random_state=self.random_state)
             if self.threshold == "noise":
-                noise = split_half_noise(Ys, at, self.scores, rng=rng, n_splits=self.noise_splits,
+                noise = split_half_noise(Ys, at, self.scores, rng=rng, n_splits=self._splits(),
                                          random_state=self.random_state)
         self.B_ = B
         self.mean_ = envs[0].X.mean(axis=0)
@@ -132,8 +220,9 @@ class LinearScoreCRL(CRLEstimator):
             V = Vh if V is None else V + Vh
         self.score_moments_ = Q
         scale = Q.max(axis=1, keepdims=True)
-        self.evidence_ = Q / ((V if V is not None else 0.0) * self.kappa + 1e-6 * scale)
-        return support_test(Q, V, kappa=self.kappa)
+        kappa = self._kappa_value()
+        self.evidence_ = Q / ((V if V is not None else 0.0) * kappa + 1e-6 * scale)
+        return support_test(Q, V, kappa=kappa)
 
     def _order_and_encoder(self, R, DS, noise, Y0):
         """Order and soft-stage encoder: top eigenvectors -> read-out evidence -> greedy order -> rows."""
@@ -202,11 +291,15 @@ class LSCALE_I(LinearScoreCRL):
     """
 
     tags = {"interventional": True, "acyclic": True, "causal_sufficiency": True, "linear": True}
-    _parameter_constraints = LINEAR_CRL_CONSTRAINTS
+    _parameter_constraints = {**LINEAR_CRL_CONSTRAINTS, "kappa": [None, *POSITIVE],
+                              "noise_splits": [None, Interval(int, 1, None)],
+                              "soft_encoder": [Options({"auto", "innovations", "span"})]}
 
     def __init__(self, intervention: str = "hard", scores: str = "gaussian", threshold: str = "noise",
-                 kappa: float = 10.0, n_eval: int = 10000, noise_splits: int = 2, random_state=None):
+                 kappa: float | None = None, n_eval: int = 10000, noise_splits: int | None = None,
+                 soft_encoder: str = "auto", random_state=None):
         self.intervention = intervention
+        self.soft_encoder = soft_encoder
         self.scores = scores
         self.threshold = threshold
         self.kappa = kappa
@@ -222,15 +315,19 @@ class LSCALE_I(LinearScoreCRL):
         if targets is not None and (any(len(t) != 1 for t in targets) or len({t[0] for t in targets}) != n):
             raise DataError("LSCALE-I needs exactly one single-node intervention per latent: targets must be a "
                             "permutation of 0..n-1")
+        soft_innovations = self._soft_innovations()
         Ys, DS, noise = self._prepare(envs, sd)
         R = np.einsum("mik,mil->mkl", DS, DS) / DS.shape[1]  # (n, n, n)
         order, H = self._order_and_encoder(R, DS, noise, Ys[0])
+        from scorecause.graph import transitive_closure
+
+        if soft_innovations:
+            order, H, S = self._soft_innovation_readout(R, noise, Ys[0], order)
+        else:
+            S = self._read_support(H, DS, noise)
         pos = np.empty(n, dtype=int)
         pos[order] = np.arange(n)
         before = pos[:, None] < pos[None, :]  # before[j, m]: j precedes m
-        from scorecause.graph import transitive_closure
-
-        S = self._read_support(H, DS, noise)
         A_soft = transitive_closure((S.T & before).astype(np.int8))  # S[m, j] -> edge j -> m
         A = A_soft
         if self.intervention == "hard":
@@ -244,3 +341,49 @@ class LSCALE_I(LinearScoreCRL):
             S = self._read_support(H, DS, noise, halves)
             A = (S.T & A_soft.astype(bool)).astype(np.int8)
         self._finish(H, A, order, targets, soft=A_soft)
+
+    def _soft_innovations(self) -> bool:
+        return self.intervention == "soft" and self._soft_encoder() == "innovations"
+
+    def _splits(self) -> int:
+        """``noise_splits``, or by default 2 (hard) / :data:`SOFT_NOISE_SPLITS` (soft, innovation encoder)."""
+        if self.noise_splits is not None:
+            return self.noise_splits
+        return SOFT_NOISE_SPLITS if self._soft_innovations() else 2
+
+    def _kappa_value(self) -> float:
+        """``kappa``, or by default 10 (hard) / :data:`SOFT_KAPPA` (soft, innovation encoder)."""
+        if self.kappa is not None:
+            return self.kappa
+        return SOFT_KAPPA if self._soft_innovations() else 10.0
+
+    def _soft_encoder(self) -> str:
+        """The soft-stage encoder: "innovations" or "span" ("auto": innovations with Gaussian scores)."""
+        if self.soft_encoder != "auto":
+            return self.soft_encoder
+        return "innovations" if self.scores == "gaussian" else "span"
+
+    def _soft_innovation_readout(self, R, noise, Y0, order):
+        """Soft stage with the innovation encoder: refined order, encoder, support ``S`` (n_env-1, n).
+
+        Start rows: top eigenvectors of ``R^m`` (each in ``col(R^m)``, dominated by the new direction
+        ``h_m``); order: :func:`refine_order` from the greedy order; encoder: :func:`innovation_encoder`;
+        read-out ``Q[m, j] = E[(Delta s_Zhat^m)_j^2]`` against the split-half noise floor
+        ``V[m, j] = g_j^T N^m g_j`` (``N^m`` the second moment of the half-sample differences).
+        """
+        C0 = np.cov(Y0, rowvar=False)
+        H0 = np.stack([np.linalg.eigh(r)[1][:, -1] for r in R])  # (n, k)
+        Nz = None
+        if noise is not None:
+            Nz = np.einsum("smik,smil->mkl", noise, noise) / (noise.shape[0] * noise.shape[2])
+        floor = 1e-6 * np.max(np.einsum("mkk->mk", R), axis=1)  # round-off guard (perfect scores)
+        order = refine_order(H0, order, C0, R, Nz, floor)
+        H = innovation_encoder(H0, order, C0)
+        Q = latent_moments(H, R)
+        V = latent_moments(H, Nz) if Nz is not None else None
+        self.score_moments_ = Q
+        self.noise_moments_ = V
+        scale = Q.max(axis=1, keepdims=True)
+        kappa = self._kappa_value()
+        self.evidence_ = Q / ((V if V is not None else 0.0) * kappa + 1e-6 * scale)
+        return order, H, support_test(Q, V, kappa=kappa)

@@ -6,7 +6,7 @@ Usage: python benchmarks/bench_crl.py METHOD INTERVENTION SCORES n SEEDS [N] [LA
 
        python benchmarks/bench_crl.py --lscale-soft [SEEDS] [--start=S] [--scores=gaussian] [--n=5,8]
   soft LSCALE-I (the JMLR paper's soft-intervention table: d = 100, N = 50,000): per seed SHD_tc, SHD_tr,
-  SHD, MCC, l_pa, wall and CPU time of ``fit``; writes benchmarks/results/crl_lscale_soft_<scores>.json.
+  SHD, MCC, l_pa, wall and CPU time of ``fit``; writes benchmarks/results/crl_lscale_soft_<scores>_seeds<S>-<S+SEEDS-1>.json.
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def run_lscale_soft(seeds=10, start=0, scores="gaussian", ns=(5, 8), N=50000, d=
         print(f"| LSCALE-I soft | {scores} | n={n} | {seeds} | SHD_tc {agg['shd_tc']:.2f} ± {agg['shd_tc_se']:.2f} | "
               f"SHD {agg['shd']:.2f} ± {agg['shd_se']:.2f} | MCC {agg['mcc']:.3f} | l_pa {agg['l_pa']:.3f} | "
               f"{agg['time_s']:.1f} s |", flush=True)
-    out = Path(__file__).parent / "results" / f"crl_lscale_soft_{scores}.json"
+    out = Path(__file__).parent / "results" / f"crl_lscale_soft_{scores}_seeds{start}-{start + seeds - 1}.json"
     atomic_write_text(out, json.dumps({"setting": {"d": d, "N": N, "intervention": "soft", "latent": "linear",
                                                    "min_edge_strength": 0.02}, "summary": summary,
                                        "rows": rows}, indent=1) + "\n")

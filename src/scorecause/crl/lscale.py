@@ -62,8 +62,8 @@ c. **Calibrated floor**: ``V[m, j] = g_j^T N^m g_j`` with ``N^m`` the second mom
    ``Q / V`` under the null is a ratio of two chi-squares with few degrees of freedom, heavy-tailed);
    edge when ``Q > kappa V`` with :data:`SOFT_KAPPA` = 8. ``kappa`` was chosen on calibration seeds 100-119
    (n = 5) and 100-109 (n = 8), disjoint from the benchmark seeds: SHD_tc is flat for ``kappa`` in
-   [4, 10] at n = 5 (0.05) and 0.4 at ``kappa = 8`` for n = 8 (0.6 at 4-6, 0.5 at 10); null ratios had
-   median 1.2-1.3 and 99 % quantile 3.9 (n = 5). The encoder's own estimation noise (encoders refitted on
+   [4, 10] at n = 5 (0.05) and 0.4 at ``kappa = 8`` for n = 8 (0.6-0.7 at 4-6, 0.5 at 10); null ratios had
+   median 1.3 and 99 % quantile 3.9 (n = 5). The encoder's own estimation noise (encoders refitted on
    half samples) changed ``V`` by about 3 %, so the floor holds the score noise only.
 
 Tried and not kept (calibration seeds, n = 8): the cross moment ``E[(Delta s_Zhat^m)_j z_hat_m]`` (the
@@ -130,9 +130,9 @@ def innovation_encoder(H: np.ndarray, order, C0: np.ndarray, ref: np.ndarray | N
     (covariance ``C0`` of the reduced data, k x k), with the latents of the rows before it, scaled to unit
     variance: ``z_hat_{pi_t} = (z - E[z | z_hat_{pi_1..pi_{t-1}}])`` for the linear projection. When every row
     ``h_m`` lies in ``span{h_j : j in an(m) + {m}}`` of the true encoder and ``order`` is topological, the
-    result depends only on the order and, for jointly Gaussian (linear) latents, is the exogenous noise
-    ``eps_m / sd(eps_m)`` of ``Z_m = w_m^T Z_pa(m) + eps_m`` -- a member of the "mixing with parents" class
-    of soft-intervention identifiability. ``ref`` (n, k): rows whose sign the result keeps.
+    result depends only on the order and, for a linear latent SCM ``Z_m = w_m^T Z_pa(m) + eps_m``, is the
+    exogenous noise ``eps_m / sd(eps_m)`` -- a member of the "mixing with parents" class of soft-intervention
+    identifiability. ``ref`` (n, k): rows whose sign the result keeps.
     """
     Hi = np.zeros_like(H, dtype=float)
     for t, m in enumerate(order):
@@ -313,13 +313,16 @@ class LSCALE_I(LinearScoreCRL):
     scores : "gaussian" (exact for linear Gaussian latents, fast), "perfect" (simulated data only) or a
         :func:`scorecause.scores.difference.score_difference` method (e.g. "classifier-mlp", "ssm")
     threshold : "noise" (noise floor from half samples, estimated scores only) or "gap" (log-gap rule)
-    kappa : an entry is an edge when it exceeds ``kappa`` times the estimated noise floor; None: 10 (hard,
+    kappa : float or None
+        An entry is an edge when it exceeds ``kappa`` times the estimated noise floor; None: 10 (hard,
         "span"), :data:`SOFT_KAPPA` = 8 (soft with the innovation encoder; see the module notes)
     n_eval : number of observational points at which score differences are evaluated
-    noise_splits : random half splits averaged for the noise floor; None: 2 (hard, "span"),
+    noise_splits : int or None
+        Random half splits averaged for the noise floor; None: 2 (hard, "span"),
         :data:`SOFT_NOISE_SPLITS` = 8 (soft with the innovation encoder)
-    soft_encoder : soft stage's encoder: "innovations" (observational Gram-Schmidt along a refined order;
-        exact for linear Gaussian latents), "span" (rows in ``col(R^m)``, any latent model) or "auto"
+    soft_encoder : {"auto", "innovations", "span"}
+        Soft interventions only: "innovations" (observational Gram-Schmidt along a refined order; needs
+        linear latent mechanisms), "span" (rows in ``col(R^m)``, any latent model) or "auto"
         (innovations with ``scores="gaussian"`` and no ``score_differences`` arrays, span otherwise)
     random_state : int or None
 

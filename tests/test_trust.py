@@ -265,3 +265,18 @@ def test_discover_trust_end_to_end(tmp_path):
     assert res.exit_code != 0 and "--report" in res.output
     res = CliRunner().invoke(main, args + ["--trust-size", "5", "--overwrite"])
     assert res.exit_code != 0 and "subset_size" in res.output
+
+
+def test_path_level_blame_reaches_edges_through_left_out_variables():
+    from scorecause.trust import _path_blame
+
+    chain = np.eye(4, k=1, dtype=int)  # 0 -> 1 -> 2 -> 3
+    keep = [0, 2, 3]  # 1 left out: the marginal has 0 -> 2 (via 1) and 2 -> 3
+    bad = np.zeros((3, 3), bool)
+    bad[0, 1] = bad[1, 0] = True  # the subset graph contradicts 0 -> 2
+    blame, implied = _path_blame(chain, keep, bad)
+    assert implied[0, 1] == implied[1, 2] == implied[2, 3] == 1
+    assert blame[0, 1] == blame[1, 2] == 1 and blame[2, 3] == 0
+    assert not blame[chain == 0].any()
+    res = self_compatibility(MarginalOracle(), X8, n_subsets=15, random_state=0)
+    assert set(res.edge_scores_paths) == _edges(TRUE) and set(res.edge_scores_paths.values()) == {0.0}

@@ -313,7 +313,7 @@ def trust_section(trust, names, *, method: str = "") -> str:
             f"<p class='meta'>Scheme: {sc.n_subsets} subsets of {k} of the {len(names)} variables, drawn at random "
             f"(seed {esc(str(sc.random_state))}) and topped up until every pair lies together in at least "
             f"{sc.min_pair_coverage} subsets; {esc(method or 'the method')} refitted on each "
-            f"({sc.fit_seconds:.1f} s). Each subset graph is compared with the latent projection of the full graph "
+            f"({sc.fit_seconds:.1f} s in all). Each subset graph is compared with the latent projection of the full graph "
             "onto the subset (a path through left-out variables becomes an edge; a common cause among them, a "
             "confounded pair that any edge matches). Graph level: mean over subsets of the fraction of pairs with a "
             "missing, extra or reversed edge. Edge level: the fraction of the subsets containing both endpoints "
@@ -328,6 +328,14 @@ def trust_section(trust, names, *, method: str = "") -> str:
         parts.append("<table><tr><th>edge (self-compatibility)</th><th>incompatibility</th>"
                      "<th>subsets with both</th><th>verdict</th></tr>" + "".join(rows) + "</table>"
                      if rows else "<p>No edge to score.</p>")
+        loose = sc.contradicted_non_edges(0.5)
+        if loose:
+            parts.append("<p>Pairs <em>without</em> an edge in the full graph on which at least half of the subsets "
+                         "disagree with its marginal (candidate missing edges, or edges that only appear when "
+                         "a confounder is left out):</p>"
+                         + _table(["pair (no edge in the full graph)", "incompatibility", "subsets with both"],
+                                  [(t, f"{v:.2f}", c) for t, v, c in loose[:10]])
+                         + ("" if len(loose) <= 10 else f"<p class='meta'>and {len(loose) - 10} more.</p>"))
         parts.append(f"<p class='meta'>Colours: {esc(legend)}. A contradicted edge is one the method does not "
                      "reproduce when other variables are left out: a candidate error (on simulated GP data "
                      "with SCORE, see BENCHMARKS.md, section trust).</p>")

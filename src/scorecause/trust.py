@@ -249,6 +249,10 @@ class SelfCompatibility:
     edge_scores : dict ``(i, j) -> float`` in [0, 1] for every edge ``i -> j`` of the full graph (an undirected
         edge once, as ``i < j``): the fraction of the subsets containing both ``i`` and ``j`` whose graph
         contradicts the marginal on that pair (misses the edge, or reverses it).
+    edge_scores_paths : dict ``(i, j) -> float`` for every directed edge: the path-level variant. The edge is also
+        tested in subsets that leave one or both endpoints out, through the marginal edges it implies (a path
+        ``a ~> i -> j ~> b`` through left-out variables gives ``a -> b``); its score is the fraction of those
+        implications that the subset graphs contradict (:func:`_path_blame`).
     pair_scores : float (d, d), symmetric, the same fraction for every pair (NaN: never together in a subset).
     pair_counts : int (d, d), in how many subsets each pair lies.
     subset_incompatibility : float (m,), each subset's normalised disagreement.
@@ -272,7 +276,7 @@ class SelfCompatibility:
     min_pair_coverage: int = 0
     random_state: object = 0
     fit_seconds: float = 0.0
-    extra: dict = field(default_factory=dict)
+    edge_scores_paths: dict = field(default_factory=dict)
 
     def edge_table(self) -> list[tuple[str, float, int]]:
         """``(edge text, score, subsets with both endpoints)`` per edge of the full graph, worst first."""
@@ -282,6 +286,46 @@ class SelfCompatibility:
             arrow = "—" if G[i, j] and G[j, i] else "→"
             rows.append((f"{self.names[i]} {arrow} {self.names[j]}", s, int(self.pair_counts[i, j])))
         return sorted(rows, key=lambda r: (-(r[1] if not math.isnan(r[1]) else -1), r[0]))
+
+    def contradicted_non_edges(self, min_score: float = 0.5) -> list[tuple[str, float, int]]:
+        """``(pair text, score, subsets with both)`` for pairs *without* an edge in the full graph whose score is
+        at least ``min_score`` (the subsets keep finding an edge the full graph's marginal lacks, or miss a
+        marginal edge that runs through left-out variables), worst first."""
+        G = self.graph.astype(bool)
+        rows = []
+        for i, j in zip(*np.triu_indices(len(self.names), 1)):
+            s = self.pair_scores[i, j]
+            if not (G[i, j] or G[j, i]) and not math.isnan(s) and s >= min_score:
+                rows.append((f"{self.names[i]} · {self.names[j]}", float(s), int(self.pair_counts[i, j])))
+        return sorted(rows, key=lambda r: (-r[1], r[0]))
+
+
+def _path_blame(G: np.ndarray, keep, bad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Blame of each directed edge ``u -> v`` of ``G`` (d, d) for the disagreements ``bad`` (k, k) of one subset.
+
+    Edge ``u -> v`` *implies* the marginal edge ``a -> b`` (``a, b`` kept) when ``a ~> u -> v ~> b`` with every
+    intermediate left out (``a = u`` when ``u`` is kept, ``b = v`` when ``v`` is kept). With ``In[a, u]`` (k, d):
+    ``a`` reaches ``u`` through left-out variables, and ``Out[v, b]`` (d, k) likewise, the edge is blamed
+    ``(In' bad Out')[u, v]`` times out of ``(In' (1 - I) Out')[u, v]`` implications.
+    Returns ``(blame, implications)``, both (d, d), zero off the directed edges of ``G``.
+    """
+    Gb = G.astype(bool)
+    Dir = Gb & ~Gb.T
+    d = G.shape[0]
+    S = list(keep)
+    R = [v for v in range(d) if v not in set(S)]
+    k = len(S)
+    In = np.zeros((k, d))
+    Out = np.zeros((d, k))
+    In[np.arange(k), S] = 1.0
+    Out[S, np.arange(k)] = 1.0
+    if R:
+        C = _reflexive_closure(Dir[np.ix_(R, R)]).astype(float)  # (r, r)
+        In[:, R] = (Dir[np.ix_(S, R)].astype(float) @ C) > 0  # a -> r_1 ... -> u, u left out
+        Out[R, :] = (C @ Dir[np.ix_(R, S)].astype(float)) > 0  # v -> ... -> b, v left out
+    blame = In.T @ bad.astype(float) @ Out.T  # (d, d)
+    implications = In.T @ (1.0 - np.eye(k)) @ Out.T
+    return blame * Dir, implications * Dir
 
 
 def _fresh(estimator_or_factory):
@@ -387,10 +431,14 @@ def self_compatibility(estimator_or_factory, X, *, graph=None, subset_size=0.5, 
         bar.close()
     disagree = np.zeros((d, d))
     counts = np.zeros((d, d), dtype=np.int64)
+    blame, implied = np.zeros((d, d)), np.zeros((d, d))
     per_subset = np.zeros(len(subsets))
     for s, (sub, Gs) in enumerate(zip(subsets, graphs)):
         idx = np.array(sub)
         bad = pair_disagreement(marginal_graph(G, sub), Gs)  # (k, k)
+        b, m = _path_blame(G, sub, bad)
+        blame += b
+        implied += m
         disagree[np.ix_(idx, idx)] += bad
         counts[np.ix_(idx, idx)] += 1
         k = len(sub)
@@ -400,14 +448,17 @@ def self_compatibility(estimator_or_factory, X, *, graph=None, subset_size=0.5, 
         pair_scores = np.where(counts > 0, disagree / np.maximum(counts, 1), np.nan)
     np.fill_diagonal(pair_scores, np.nan)
     Gb = G.astype(bool)
-    edges = {}
+    edges, paths = {}, {}
     for i, j in zip(*np.nonzero(Gb)):
         i, j = int(i), int(j)
         if Gb[j, i] and j < i:
             continue  # undirected edge once
         edges[(i, j)] = float(pair_scores[i, j])
+        if not Gb[j, i]:
+            paths[(i, j)] = float(blame[i, j] / implied[i, j]) if implied[i, j] > 0 else float("nan")
     return SelfCompatibility(
-        incompatibility=float(per_subset.mean()), edge_scores=edges, pair_scores=pair_scores, pair_counts=counts,
+        incompatibility=float(per_subset.mean()), edge_scores=edges, edge_scores_paths=paths,
+        pair_scores=pair_scores, pair_counts=counts,
         subset_incompatibility=per_subset, subsets=subsets, subset_graphs=graphs, graph=G, names=names,
         subset_size=len(subsets[0]), n_subsets=len(subsets), min_pair_coverage=int(min_pair_coverage),
         random_state=random_state, fit_seconds=time.perf_counter() - t0)

@@ -265,6 +265,11 @@ def test_discover_trust_end_to_end(tmp_path):
     assert res.exit_code != 0 and "--report" in res.output
     res = CliRunner().invoke(main, args + ["--trust-size", "5", "--overwrite"])
     assert res.exit_code != 0 and "subset_size" in res.output
+    # the cost guard: subset fits estimated above --trust-max-seconds are skipped, the report says why and how
+    res = CliRunner().invoke(main, args + ["--trust-max-seconds", "0", "--overwrite"])
+    assert res.exit_code == 0, res.output
+    page = Page((tmp_path / "r.html").read_text())
+    assert any("self-compatibility skipped" in p and "--trust-subsets" in p for p in page.paragraphs)
 
 
 def test_path_level_blame_reaches_edges_through_left_out_variables():
@@ -280,3 +285,12 @@ def test_path_level_blame_reaches_edges_through_left_out_variables():
     assert not blame[chain == 0].any()
     res = self_compatibility(MarginalOracle(), X8, n_subsets=15, random_state=0)
     assert set(res.edge_scores_paths) == _edges(TRUE) and set(res.edge_scores_paths.values()) == {0.0}
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import scorecause.trust
+
+    result = doctest.testmod(scorecause.trust, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted >= 8

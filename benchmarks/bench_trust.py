@@ -101,6 +101,10 @@ def main(argv=None) -> None:
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         row = run_seed(seed, args)
         rows.append(row)
+        if args.out:  # after every seed, so a long run interrupted keeps what it measured
+            from scorecause.fileio import atomic_write_text
+
+            atomic_write_text(args.out, "".join(json.dumps(r) + "\n" for r in rows))
         print(f"seed {seed}: SHD {row['shd']}, {row['n_edges']} edges ({row['n_wrong']} wrong), "
               f"incompatibility {row['incompatibility']:.3f}, edge AUROC {row['auroc']:.3f} "
               f"(path-level {row['auroc_paths']:.3f}), "

@@ -561,7 +561,8 @@ def discover_command(data, example, method, prior, n_bootstrap, alpha, params, s
     if report:
         from scorecause.trust import assess
 
-        checks = assess(est, ds.observational() if ds.interventions is not None else ds, self_compat=trust,
+        observational = ds.interventions is not None and ds.observational_rows.sum() >= 10
+        checks = assess(est, ds.observational() if observational else ds, self_compat=trust,
                         subset_size=int(trust_size) if trust_size >= 1 else trust_size, n_subsets=trust_subsets,
                         random_state=seed, n_jobs=n_jobs, progress=not quiet, max_seconds=trust_max_seconds,
                         fit_seconds=runtime)

@@ -371,7 +371,7 @@ def self_compatibility(estimator_or_factory, X, *, graph=None, subset_size=0.5, 
     incompatibility with its SHD normalised by the number of pairs). Edge level: for an edge ``i -> j`` of ``G``,
     the fraction of the subsets containing ``i`` and ``j`` whose graph disagrees with the marginal on that pair.
     Passing the check is necessary, not sufficient: a method that is consistently wrong in the same way on every
-    subset scores 0.
+    subset scores 0. The subset fits get the columns only: no prior knowledge and no intervention mask.
 
     Parameters
     ----------

@@ -526,11 +526,21 @@ _EXAMPLES = ("sachs",)
               help="Learned graph; format by suffix: .json (keeps probabilities), .csv, .graphml, .dot.")
 @click.option("--report", type=click.Path(dir_okay=False), default=None,
               help="Also write a self-contained HTML report (graph drawing, edge table, metrics if truth known).")
+@click.option("--trust", is_flag=True,
+              help="Add self-compatibility to the report's 'Can this graph be trusted?' section: refit the method "
+                   "on --trust-subsets random subsets of the variables (cost: about that many fits of a "
+                   "half-size problem). Sortability and residual checks are always in the report.")
+@click.option("--trust-subsets", type=int, default=20, show_default=True,
+              help="Random variable subsets for --trust (topped up until every pair is in 2 of them).")
+@click.option("--trust-size", type=float, default=0.5, show_default=True,
+              help="Subset size for --trust: a fraction of the variables in (0, 1) or a number of variables.")
+@click.option("--trust-max-seconds", type=float, default=1800, show_default=True,
+              help="Skip the --trust subset fits (with a note in the report) when they would take longer.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 @_overwrite_option
 @friendly_errors
 def discover_command(data, example, method, prior, n_bootstrap, alpha, params, seed, n_jobs, truth, out, report,
-                     quiet, overwrite):
+                     trust, trust_subsets, trust_size, trust_max_seconds, quiet, overwrite):
     """Learn a causal graph from DATA (CSV/Parquet, one column per variable) with the chosen --method.
 
     Methods: score matching with CAM pruning (default), an amortized transformer (AVICI), or a classic
@@ -550,6 +560,10 @@ def discover_command(data, example, method, prior, n_bootstrap, alpha, params, s
     _graph_suffix_ok(out)
     if report is not None and not str(report).lower().endswith((".html", ".htm")):
         raise ConfigError(f"report file {report!r} must end in .html")
+    if trust and report is None:
+        raise ConfigError("--trust adds a section to the HTML report; give --report report.html too")
+    if trust_subsets < 1:
+        raise ConfigError(f"--trust-subsets {trust_subsets}: give at least 1 (default 20)")
     _guard_outputs([out, report], inputs=[data, truth, prior], overwrite=overwrite)
     from scorecause.constraints import validate_params
 
@@ -586,10 +600,25 @@ def discover_command(data, example, method, prior, n_bootstrap, alpha, params, s
             raise ConfigError(f"truth graph {truth!r} has variables {tnames}, the data has {ds.names}")
         idx = [tnames.index(v) for v in ds.names]
         ds.truth = T[np.ix_(idx, idx)]
+    if trust:  # a bad subset size stops here, before the fit
+        from scorecause.trust import draw_subsets
+
+        draw_subsets(ds.d, int(trust_size) if trust_size >= 1 else trust_size, trust_subsets, random_state=seed)
     t0 = time.perf_counter()
     est.fit(ds, prior=as_prior(prior))
     runtime = time.perf_counter() - t0
     probs = getattr(est, "edge_probs_", None)
+    checks = None
+    if report:
+        from scorecause.trust import assess
+
+        observational = ds.interventions is not None and ds.observational_rows.sum() >= 10
+        checks = assess(est, ds.observational() if observational else ds, self_compat=trust,
+                        subset_size=int(trust_size) if trust_size >= 1 else trust_size, n_subsets=trust_subsets,
+                        random_state=seed, n_jobs=n_jobs, progress=not quiet, max_seconds=trust_max_seconds,
+                        fit_seconds=runtime)
+        if checks.skipped and not quiet:
+            click.echo(f"note: {checks.skipped}", err=True)
     paths = [out] + ([report] if report else [])
     with _staged(*paths) as tmp:
         write_graph(tmp[0], est.adjacency_, ds.names, probs if str(out).lower().endswith((".json", ".graphml",
@@ -598,7 +627,8 @@ def discover_command(data, example, method, prior, n_bootstrap, alpha, params, s
             from scorecause.report import write_discovery_report
 
             cmd = "scorecause " + " ".join(sys.argv[1:]) if sys.argv and "scorecause" in sys.argv[0] else None
-            write_discovery_report(tmp[1], est, ds, runtime_s=runtime, command=cmd, data_description=description)
+            write_discovery_report(tmp[1], est, ds, runtime_s=runtime, command=cmd, data_description=description,
+                                   trust=checks)
     if not quiet:
         msg = f"{method}: {int(est.adjacency_.sum())} edges among {ds.d} variables in {runtime:.1f} s -> {out}"
         if ds.truth is not None:

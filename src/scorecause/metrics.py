@@ -10,6 +10,7 @@ edge probabilities     :func:`auroc`, :func:`auprc` (average precision), :func:`
 causal order           :func:`order_divergence` (D_top of Rolland et al. 2022)
 representations        :func:`mcc` (mean correlation coefficient after Hungarian matching)
 all at once            :func:`evaluate`, :data:`METRICS`
+no ground truth        :func:`self_compatibility` (from :mod:`scorecause.trust`; Faller et al. 2024)
 =====================  ==========================================================================
 
 Degenerate cases follow AVICI (Lorch et al. 2022, ``avici/metrics.py``): with no true edges and no predicted
@@ -409,3 +410,11 @@ def evaluate(true, pred, metrics=None, edge_probs=None, order=None) -> dict[str,
 
 def _is_plain_dag(A: np.ndarray) -> bool:
     return not (A.astype(bool) & A.T.astype(bool)).any() and is_dag(A)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# without ground truth: self-compatibility (Faller et al., AISTATS 2024) is implemented in scorecause.trust
+# (generic over estimators, nothing from discovery/) and re-exported here
+# ---------------------------------------------------------------------------------------------------------
+
+from scorecause.trust import self_compatibility  # noqa: E402, F401

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-__all__ = ["discovery_report", "write_discovery_report"]
+__all__ = ["discovery_report", "write_discovery_report", "trust_section"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1000px;margin:2em auto;
@@ -64,7 +64,7 @@ def _edge_text(names, i, j, undirected: bool) -> str:
 def discovery_report(adjacency, names, *, edge_probs=None, order=None, truth=None, method: str = "",
                      data_description: str = "", params: dict | None = None, runtime_s: float | None = None,
                      command: str | None = None, probability_source: str | None = None,
-                     empty_reason: str | None = None) -> str:
+                     empty_reason: str | None = None, trust=None) -> str:
     """Build the HTML report and return it as a string.
 
     Parameters
@@ -80,6 +80,8 @@ def discovery_report(adjacency, names, *, edge_probs=None, order=None, truth=Non
     probability_source : what ``edge_probs`` are, e.g. ``"bootstrap probability (50 resamples)"``; default
         ``"edge probability"``. Only a bootstrap is ever called one.
     empty_reason : why the learned graph has no edge (shown when it has none).
+    trust : :class:`scorecause.trust.TrustAssessment` or None; adds the section "Can this graph be trusted?"
+        (:func:`trust_section`).
 
     Examples
     --------
@@ -179,6 +181,8 @@ def discovery_report(adjacency, names, *, edge_probs=None, order=None, truth=Non
     if order is not None:
         parts.append("<h2>Causal order</h2><p>" + " &rarr; ".join(html.escape(names[i]) for i in order)
                      + " (sources first)</p>")
+    if trust is not None:
+        parts.append(trust_section(trust, names, method=method))
     if params:
         parts.append("<h2>Parameters</h2>" + _table(["parameter", "value"], sorted(params.items())))
     return _page("scorecause discovery report", parts)
@@ -240,10 +244,11 @@ def why_no_edges(estimator) -> str:
 
 
 def write_discovery_report(path, estimator, data, *, truth=None, runtime_s=None, command=None,
-                           data_description: str = ""):
+                           data_description: str = "", trust=None):
     """Write the report of a fitted discovery ``estimator`` on ``data`` (a Dataset) to ``path`` (atomic).
 
-    ``truth`` defaults to ``data.truth``. Returns the path.
+    ``truth`` defaults to ``data.truth``; ``trust`` (a :class:`scorecause.trust.TrustAssessment`) adds the
+    section "Can this graph be trusted?". Returns the path.
     """
     from scorecause.fileio import atomic_write_text
 
@@ -256,8 +261,112 @@ def write_discovery_report(path, estimator, data, *, truth=None, runtime_s=None,
                             method=type(estimator).__name__, data_description=data_description,
                             params=params, runtime_s=runtime_s, command=command,
                             probability_source=probability_source(estimator),
-                            empty_reason=why_no_edges(estimator) if empty else None)
+                            empty_reason=why_no_edges(estimator) if empty else None, trust=trust)
     return atomic_write_text(path, page)
+
+
+#: edge-level incompatibility bands of the trust section: (upper bound, background colour, words)
+TRUST_BANDS = ((0.2, "#d8f0d8", "rarely contradicted"), (0.5, "#fdebc0", "often contradicted"),
+               (1.0, "#f6c9c9", "mostly contradicted"))
+_WARN_STYLE = "background:#fff4e0;padding:.6em;border-left:4px solid #e38b00"
+
+
+def _band(score: float) -> tuple[str, str]:
+    if math.isnan(score):
+        return "#eeeeee", "not tested"
+    for upper, colour, words in TRUST_BANDS:
+        if score <= upper:
+            return colour, words
+    return TRUST_BANDS[-1][1], TRUST_BANDS[-1][2]
+
+
+def trust_section(trust, names, *, method: str = "") -> str:
+    """HTML of the section "Can this graph be trusted?" from a :class:`scorecause.trust.TrustAssessment`.
+
+    Plain-words warnings first, then the self-compatibility scores (graph level, and an edge table coloured by
+    :data:`TRUST_BANDS`, worst edges first), the var- and R²-sortability of the data along the learned graph
+    and the residual normality test per variable.
+    """
+    names = [str(v) for v in names]
+    esc = html.escape
+    parts = ["<h2>Can this graph be trusted?</h2>",
+             "<p class='meta'>Checks that need no true graph: does the method agree with itself on subsets of the "
+             "variables (self-compatibility, Faller et al. 2024), could a trivial sort have produced the order "
+             "(sortability, Reisach et al. 2021 / 2023), and do the residuals fit the method's noise assumption. "
+             "Passing them is necessary, not sufficient.</p>"]
+    for w in trust.warnings:
+        parts.append(f"<p style='{_WARN_STYLE}'><strong>Warning:</strong> {esc(w)}</p>")
+    sc = trust.self_compat
+    parts.append("<h3>Self-compatibility</h3>")
+    if sc is None:
+        why = trust.skipped or ("not run: add <code>--trust</code> to <code>scorecause discover</code> (it refits "
+                                "the method on about 20 random halves of the variables: roughly 20 x the fit "
+                                "time of a half-size problem)")
+        parts.append(f"<p class='meta'>{why if trust.skipped is None else esc(why)}</p>")
+    else:
+        k = sc.subset_size
+        pairs = k * (k - 1) // 2
+        parts.append(
+            f"<p>Graph-level incompatibility <strong>{sc.incompatibility:.3f}</strong>: on average "
+            f"{sc.incompatibility * pairs:.1f} of the {pairs} variable pairs of a subset are contradicted "
+            f"(0 = every subset graph is the marginal of the full graph).</p>"
+            f"<p class='meta'>Scheme: {sc.n_subsets} subsets of {k} of the {len(names)} variables, drawn at random "
+            f"(seed {esc(str(sc.random_state))}) and topped up until every pair lies together in at least "
+            f"{sc.min_pair_coverage} subsets; {esc(method or 'the method')} refitted on each "
+            f"({sc.fit_seconds:.1f} s in all). Each subset graph is compared with the latent projection of the full graph "
+            "onto the subset (a path through left-out variables becomes an edge; a common cause among them, a "
+            "confounded pair that any edge matches). Graph level: mean over subsets of the fraction of pairs with a "
+            "missing, extra or reversed edge. Edge level: the fraction of the subsets containing both endpoints "
+            "whose graph misses or reverses the edge.</p>")
+        rows = []
+        for text, score, count in sc.edge_table():
+            colour, words = _band(score)
+            rows.append(f"<tr><td>{esc(text)}</td><td style='background:{colour}'>"
+                        f"{'n/a' if math.isnan(score) else f'{score:.2f}'}</td><td>{count}</td>"
+                        f"<td style='background:{colour}'>{esc(words)}</td></tr>")
+        legend = ", ".join(f"up to {u:g}: {w}" for u, _, w in TRUST_BANDS)
+        parts.append("<table><tr><th>edge (self-compatibility)</th><th>incompatibility</th>"
+                     "<th>subsets with both</th><th>verdict</th></tr>" + "".join(rows) + "</table>"
+                     if rows else "<p>No edge to score.</p>")
+        loose = sc.contradicted_non_edges(0.5)
+        if loose:
+            parts.append("<p>Pairs <em>without</em> an edge in the full graph on which at least half of the subsets "
+                         "disagree with its marginal (candidate missing edges, or edges that only appear when "
+                         "a confounder is left out):</p>"
+                         + _table(["pair (no edge in the full graph)", "incompatibility", "subsets with both"],
+                                  [(t, f"{v:.2f}", c) for t, v, c in loose[:10]])
+                         + ("" if len(loose) <= 10 else f"<p class='meta'>and {len(loose) - 10} more.</p>"))
+        parts.append(f"<p class='meta'>Colours: {esc(legend)}. A contradicted edge is one the method does not "
+                     "reproduce when other variables are left out: a candidate error (on simulated GP data "
+                     "with SCORE, see BENCHMARKS.md, section trust).</p>")
+    parts.append("<h3>Sortability</h3>")
+    srows = [("var-sortability", _fmt(trust.var_sortability),
+              "fraction of the learned graph's causal paths along which the variance increases"),
+             ("R²-sortability", _fmt(trust.r2_sortability),
+              "same with R² (variance explained linearly by all other variables); scale-invariant")]
+    parts.append(_table(["measure", "value", "meaning"], srows)
+                 + "<p class='meta'>Computed along the <em>learned</em> graph (there is no true one): 1 means a "
+                   "sort by that quantity gives the learned order, 0.5 that it says nothing. Warned at "
+                   "&ge; 0.9 or &le; 0.1.</p>")
+    nm = trust.normality
+    if nm is not None:
+        parts.append("<h3>Residual normality</h3>")
+        tags = trust.tags or {}
+        if tags.get("gaussian_noise") is True:
+            need = "assumes Gaussian noise"
+        elif tags.get("linear") and tags.get("gaussian_noise") is False:
+            need = "needs non-Gaussian noise (LiNGAM)"
+        else:
+            need = "makes no assumption on the noise distribution that this test checks"
+        nrows = [(names[j], _fmt(float(nm["p_values"][j])),
+                  "non-Gaussian" if nm["non_gaussian"][j] else "consistent with Gaussian")
+                 for j in range(len(names))]
+        parts.append(f"<p class='meta'>Each variable regressed on its learned parents ({esc(nm['regression'])} "
+                     f"least squares), Shapiro-Wilk test of the residuals on {nm['rows']} seeded rows; non-Gaussian "
+                     f"when p &lt; {nm['alpha']:.2g} (0.05 Bonferroni-corrected over the variables). "
+                     f"{esc(method or 'The method')} {esc(need)}.</p>"
+                     + _table(["variable (residuals)", "Shapiro-Wilk p", "residuals"], nrows))
+    return "".join(parts)
 
 
 # --- causal representation learning (the `crl` command) ---

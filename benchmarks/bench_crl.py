@@ -3,10 +3,17 @@
 Usage: python benchmarks/bench_crl.py METHOD INTERVENTION SCORES n SEEDS [N] [LATENT] [--start=S]
   METHOD in {lscale, lcd, umni, gscale} (gscale: INTERVENTION is the pairing, known|unknown); seeds are
   S..S+SEEDS-1 (default S = 0); prints per-seed metrics and the mean +- s.e. as a Markdown row.
+
+       python benchmarks/bench_crl.py --gscale [SEEDS] [--start=S] [--pairing=known|unknown] [--out=PATH]
+  GSCALE-I benchmark of the issue: n = 5, d = 100, N = 10,000, tanh-MLP mixing, estimated (classifier-mlp)
+  score differences, known and unknown pairing (or the one given), SEEDS seeds (default 10); one JSON line per fit (wall and
+  process CPU time of ``fit``, MCC, SHD, pairing recovered) appended to PATH
+  (default benchmarks/results/gscale.jsonl), and a summary table per pairing.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -18,28 +25,44 @@ from scorecause.registry import methods
 from scorecause.simulate.latent import simulate_latent
 
 
-def run_gscale(scores, n, seeds, pairing="known", N=10000, d=100, n_steps=1000, start=0):
-    """GSCALE-I on a one-hidden-layer tanh mixing, linear Gaussian latents, two hard interventions per node."""
-    import torch
-
+def gscale_fit(scores, n, s, pairing="known", N=10000, d=100, n_steps=1000):
+    """One GSCALE-I fit (tanh-MLP mixing, linear Gaussian latents, two hard interventions per node): metrics."""
     from scorecause.crl.gscale import GSCALE_I
+
+    prob = simulate_latent(n, d, N, np.random.default_rng(s), per_node=2, mixing="mlp",
+                           shuffle_pairing=pairing == "unknown")
+    t, c = time.perf_counter(), time.process_time()
+    est = GSCALE_I(scores=scores, pairing=pairing, n_steps=n_steps, random_state=s).fit(prob.environments)
+    el, cpu = time.perf_counter() - t, time.process_time() - c
+    Z = prob.environments[0].meta["Z"]
+    ok = [b for a, b in est.pairing_] == list(prob.pairing)
+    Zh = est.transform(prob.environments[0].X)
+    inv = linear_sum_assignment(-np.abs(np.corrcoef(Z.T, Zh.T)[:n, n:]))[1]  # node -> latent (MCC matching)
+    A = est.adjacency_[np.ix_(inv, inv)]
+    return {"mcc": mcc(Z, Zh), "shd": shd(prob.graph, A), "n_edges": int(prob.graph.sum()),
+            "pairing_correct": float(ok), "time_s": el, "cpu_s": cpu}
+
+
+def run_gscale(scores, n, seeds, pairing="known", N=10000, d=100, n_steps=1000, start=0, out=None):
+    """GSCALE-I over seeds ``start..start+seeds-1``; one JSON line per fit appended to ``out`` (if given)."""
+    import json
+    import platform
+
+    import torch
 
     torch.set_num_threads(1)
     rows = []
     for s in range(start, start + seeds):
-        prob = simulate_latent(n, d, N, np.random.default_rng(s), per_node=2, mixing="mlp",
-                               shuffle_pairing=pairing == "unknown")
-        t = time.perf_counter()
-        est = GSCALE_I(scores=scores, pairing=pairing, n_steps=n_steps, random_state=s).fit(prob.environments)
-        el = time.perf_counter() - t
-        Z = prob.environments[0].meta["Z"]
-        ok = [b for a, b in est.pairing_] == list(prob.pairing)
-        Zh = est.transform(prob.environments[0].X)
-        inv = linear_sum_assignment(-np.abs(np.corrcoef(Z.T, Zh.T)[:n, n:]))[1]  # node -> latent (MCC matching)
-        A = est.adjacency_[np.ix_(inv, inv)]
-        m = {"mcc": mcc(Z, Zh), "shd": shd(prob.graph, A), "pairing_correct": float(ok), "time_s": el}
+        m = gscale_fit(scores, n, s, pairing=pairing, N=N, d=d, n_steps=n_steps)
         rows.append(m)
         print(s, {k: round(float(v), 3) for k, v in m.items()}, flush=True)
+        if out is not None:
+            rec = {"method": "gscale", "pairing": pairing, "scores": scores, "n": n, "d": d, "N": N, "seed": s,
+                   "n_steps": n_steps, **m, "load_avg_1min": os.getloadavg()[0], "host_cpus": os.cpu_count(),
+                   "python": platform.python_version(), "torch": torch.__version__,
+                   "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            with open(out, "a") as fh:  # append-only results log (one line per fit)
+                fh.write(json.dumps(rec) + "\n")
     keys = rows[0].keys()
     print(f"| gscale | {pairing} pairing | {scores} | n={n} | {seeds} | " + " | ".join(
         f"{k} {np.mean([r[k] for r in rows]):.3f}±{np.std([r[k] for r in rows]) / np.sqrt(len(rows)):.3f}"
@@ -82,6 +105,13 @@ def run(method, intervention, scores, n, seeds, N=50000, latent="linear", d=100,
 
 
 if __name__ == "__main__":
-    a = [x for x in sys.argv[1:] if not x.startswith("--start=")]
+    a = [x for x in sys.argv[1:] if not x.startswith("--")]
     start = sum(int(x.split("=")[1]) for x in sys.argv[1:] if x.startswith("--start="))
+    if "--gscale" in sys.argv:
+        path = next((x.split("=", 1)[1] for x in sys.argv if x.startswith("--out=")),
+                    os.path.join(os.path.dirname(__file__), "results", "gscale.jsonl"))
+        only = [x.split("=", 1)[1] for x in sys.argv if x.startswith("--pairing=")]
+        for pairing in only or ("known", "unknown"):
+            run_gscale("classifier-mlp", 5, int(a[0]) if a else 10, pairing=pairing, start=start, out=path)
+        sys.exit(0)
     run(a[0], a[1], a[2], int(a[3]), int(a[4]), *(int(x) for x in a[5:6]), *a[6:7], start=start)

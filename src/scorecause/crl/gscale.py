@@ -49,9 +49,43 @@ from scorecause.crl.base import (
 from scorecause.errors import DataError
 
 
-def _rank_one_gap(R: np.ndarray) -> float:
-    ev = np.linalg.eigvalsh(R)[::-1]
-    return float(ev[1] / max(ev[0], 1e-300))
+def _unit(v: np.ndarray) -> np.ndarray:
+    """Per-sample unit norm (last axis): keeps the latent support, removes heavy tails near saturation."""
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+
+
+def pairing_costs(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Cost ``C[i, j]`` of pairing hard environment ``1 + i`` with ``1 + n + j`` (unknown pairing).
+
+    ``first``, ``second`` : (n, M, k) observational-minus-hard score differences ``s_0 - s_m`` at ``M``
+    observational points in the reduced space. Both hard interventions on node ``i`` change the same
+    mechanism, so ``s_0 - s_{1,i}`` and ``s_0 - s_{2,i}`` have the same latent support ``{i} + pa(i)``,
+    and ``s_{1,i} - s_{2,i}`` lives on ``z_i`` alone (the identifiability argument of GSCALE-I). Both facts
+    are read in the latent space of the LSCALE-I linear encoder ``H`` (row ``i``: top eigenvector of the
+    second moment of the unit-normalised ``s_0 - s_{1,i}``), pulling back with the decoder ``H^{-1}``:
+    ``m(v)_l = E|[H^{-T} v]_l|``. ``C[i, j] = (1 - max_l m_l / sum_l m_l)`` of ``s_{1,i} - s_{2,j}``
+    (concentration on one latent) ``+ || m(s_0 - s_{1,i}) / sum - m(s_0 - s_{2,j}) / sum ||_1`` (same
+    support pattern). A linear encoder is only approximately disentangled under a nonlinear mixing, but the
+    comparison is between candidate pairs in the same space; the Hungarian algorithm then matches the pairs
+    in O(n^3) instead of the n! couplings (one autoencoder fit each) of the paper's procedure.
+    """
+    n = first.shape[0]
+    F, S = _unit(first), _unit(second)
+    H = np.stack([np.linalg.eigh(f.T @ f)[1][:, -1] for f in F])  # (n, k) linear encoder rows
+    dec = np.linalg.pinv(H)  # (k, n); pull-back of v: dec^T v
+
+    def moments(V):  # (M, k) -> (n,)
+        return np.abs(V @ dec).mean(axis=0)
+
+    mF = np.stack([moments(f) for f in F])
+    mS = np.stack([moments(f) for f in S])
+    pattern = np.abs((mF / mF.sum(1, keepdims=True))[:, None, :] - (mS / mS.sum(1, keepdims=True))[None]).sum(-1)
+    conc = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            m = moments(_unit(second[j] - first[i]))
+            conc[i, j] = 1.0 - m.max() / m.sum()
+    return conc + pattern
 
 
 class GSCALE_I(CRLEstimator):
@@ -97,6 +131,7 @@ class GSCALE_I(CRLEstimator):
         "lambda_recon": [Interval(float, 0, None)], "lambda_offdiag": [Interval(float, 0, None)],
         "n_train": [Interval(int, 10, None)], "max_dim": [Interval(int, 1, None)],
         "edge_margin": [Interval(float, 0, None)], "random_state": RANDOM_STATE, "device": DEVICE,
+        "shared_classifier": [bool],
     }
 
     def _n_latents(self, n_envs: int) -> int:
@@ -105,7 +140,7 @@ class GSCALE_I(CRLEstimator):
     def __init__(self, scores: str = "classifier-mlp", pairing: str = "known", hidden: int = 64,
                  n_steps: int = 1500, lr: float = 1e-3, batch_size: int = 512, lambda_recon: float = 1.0,
                  lambda_offdiag: float = 1.0, n_train: int = 5000, max_dim: int = 50, edge_margin: float = 0.04,
-                 random_state=None, device: str = "cpu"):
+                 random_state=None, device: str = "cpu", shared_classifier: bool = True):
         self.scores = scores
         self.pairing = pairing
         self.hidden = hidden
@@ -119,6 +154,7 @@ class GSCALE_I(CRLEstimator):
         self.edge_margin = edge_margin
         self.random_state = random_state
         self.device = device
+        self.shared_classifier = shared_classifier
 
     # ------------------------------------------------------------------------------------------
     def _fit(self, envs, sd, targets):
@@ -149,15 +185,17 @@ class GSCALE_I(CRLEstimator):
             from scorecause.crl.lscale import perfect_differences_at
 
             DS = perfect_differences_at(envs, idx) @ B
+        elif self.scores == "classifier-mlp" and self.shared_classifier:
+            from scorecause.scores.difference import MultiClassDensityRatio
+
+            G = MultiClassDensityRatio(random_state=int(rng.integers(2**31))).fit(Ys).logit_grads(at)  # (2n+1, M, k)
+            DS = G[0][None] - G[1:]  # s_0 - s_m = grad f_0 - grad f_m
         else:
             DS = score_differences(Ys, at, self.scores, random_state=self.random_state)
         first, second = DS[:n], DS[n:]  # (n, M, k) each
 
-        def unit(v):  # per-sample unit norm: keeps the latent support, removes heavy tails near saturation
-            return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
-
         def pair_diff(i, j):  # s_{1,i} - s_{2,j} = (s_0 - s_{2,j}) - (s_0 - s_{1,i})
-            return unit(second[j] - first[i])
+            return _unit(second[j] - first[i])
 
         # (3) pairing
         if targets is not None:
@@ -168,36 +206,22 @@ class GSCALE_I(CRLEstimator):
         else:
             from scipy.optimize import linear_sum_assignment
 
-            cost = np.array([[_rank_one_gap(np.cov(pair_diff(i, j), rowvar=False)) for j in range(n)]
-                             for i in range(n)])
-            match = linear_sum_assignment(cost)[1]
+            match = linear_sum_assignment(pairing_costs(first, second))[1]
         torch.manual_seed(int(rng.integers(2**31)))  # module initialisation (torch has no per-module seed)
-        for attempt in range(2):
-            P = np.stack([pair_diff(i, match[i]) for i in range(n)])  # (n, M, k)
-            H0 = np.stack([np.linalg.eigh(p.T @ p)[1][:, -1] for p in P])  # linear initialisation (n, k)
-            enc, dec = self._train(at, P, H0, gen)
-            if self.pairing != "unknown" or targets is not None or attempt == 1:
-                break
-            from scipy.optimize import linear_sum_assignment
-
-            cost = np.zeros((n, n))
-            for i in range(n):
-                for j in range(n):
-                    Dij = self._latent_moments(enc, dec, at, pair_diff(i, j)[None])[0]
-                    cost[i, j] = 1 - Dij.max() / Dij.sum()
-            new = linear_sum_assignment(cost)[1]
-            if np.array_equal(new, match):
-                break
-            match = new
+        P = np.stack([pair_diff(i, match[i]) for i in range(n)])  # (n, M, k)
+        H0 = np.stack([np.linalg.eigh(p.T @ p)[1][:, -1] for p in P])  # linear initialisation (n, k)
+        enc, dec = self._train(at, P, H0, gen)
         self.encoder_, self.decoder_ = enc, dec
         self.pairing_ = [(1 + i, 1 + n + int(match[i])) for i in range(n)]
         self.sparsity_ = self._latent_moments(enc, dec, at, P)
         # (5) graph from observational vs first hard environments
-        D_obs = self._latent_moments(enc, dec, at, np.stack([unit(f) for f in first]))  # row i: env 1 + i, column j: latent j
+        D_obs = self._latent_moments(enc, dec, at, np.stack([_unit(f) for f in first]))  # row i: env 1 + i, column j: latent j
         own = np.argmax(self.sparsity_, axis=1)  # latent carrying pair i (the diagonal by training)
         rows = np.argsort(own) if len(set(own)) == n else np.arange(n)
         Dq, Sq = D_obs[rows], self.sparsity_[rows]  # row i: the pair owning latent i
         self.obs_moments_ = Dq
+        D_obs2 = self._latent_moments(enc, dec, at, np.stack([_unit(second[match[i]]) for i in range(n)]))
+        self.obs_moments_second_ = D_obs2[rows]  # same, observational vs the second hard environment
         # excess of the obs-vs-hard support over the between-hards support (pure leakage of the learned
         # encoder: the true between-hards difference lives on z_i alone), both relative to the diagonal
         X = Dq / np.diag(Dq)[:, None] - Sq / np.diag(Sq)[:, None]

@@ -5,6 +5,7 @@ Usage: python benchmarks/bench_crl.py METHOD INTERVENTION SCORES n SEEDS [N] [LA
   S..S+SEEDS-1 (default S = 0); prints per-seed metrics and the mean +- s.e. as a Markdown row.
 
        python benchmarks/bench_crl.py --gscale [SEEDS] [--start=S] [--pairing=known|unknown] [--out=PATH]
+       python benchmarks/bench_crl.py --gscale-summary [PATH]   (Markdown table of a --gscale results file)
   GSCALE-I benchmark of the issue: n = 5, d = 100, N = 10,000, tanh-MLP mixing, estimated (classifier-mlp)
   score differences, known and unknown pairing (or the one given), SEEDS seeds (default 10); one JSON line per fit (wall and
   process CPU time of ``fit``, MCC, SHD, pairing recovered) appended to PATH
@@ -77,6 +78,26 @@ def run_gscale(scores, n, seeds, pairing="known", N=10000, d=100, n_steps=1000, 
         for k in keys) + " |")
 
 
+def gscale_summary(path):
+    """Markdown rows (mean ± s.e. per pairing, then per seed) of a ``--gscale`` results file."""
+    import json
+
+    recs = [json.loads(line) for line in open(path) if line.strip()]
+    keys = ["mcc", "mcc_gauss", "shd", "pairing_correct", "time_s", "cpu_s"]
+    print("| pairing | seeds | " + " | ".join(keys) + " |")
+    print("|---|---|" + "---|" * len(keys))
+    for pairing in ("known", "unknown"):
+        rs = sorted((r for r in recs if r["pairing"] == pairing), key=lambda r: r["seed"])
+        if rs:
+            cells = [f"{np.mean([r[k] for r in rs]):.3f} ± {np.std([r[k] for r in rs]) / np.sqrt(len(rs)):.3f}"
+                     for k in keys]
+            print(f"| {pairing} | {len(rs)} ({', '.join(str(r['seed']) for r in rs)}) | " + " | ".join(cells) + " |")
+    print("\n| pairing | seed | " + " | ".join(keys) + " | true edges |")
+    print("|---|---|" + "---|" * (len(keys) + 1))
+    for r in sorted(recs, key=lambda r: (r["pairing"], r["seed"])):
+        print(f"| {r['pairing']} | {r['seed']} | " + " | ".join(f"{r[k]:.3f}" for k in keys) + f" | {r['n_edges']} |")
+
+
 def run(method, intervention, scores, n, seeds, N=50000, latent="linear", d=100, start=0):
     if method == "gscale":
         return run_gscale(scores, n, seeds, pairing=intervention, start=start)
@@ -115,6 +136,9 @@ def run(method, intervention, scores, n, seeds, N=50000, latent="linear", d=100,
 if __name__ == "__main__":
     a = [x for x in sys.argv[1:] if not x.startswith("--")]
     start = sum(int(x.split("=")[1]) for x in sys.argv[1:] if x.startswith("--start="))
+    if "--gscale-summary" in sys.argv:
+        gscale_summary(a[0] if a else os.path.join(os.path.dirname(__file__), "results", "gscale.jsonl"))
+        sys.exit(0)
     if "--gscale" in sys.argv:
         path = next((x.split("=", 1)[1] for x in sys.argv if x.startswith("--out=")),
                     os.path.join(os.path.dirname(__file__), "results", "gscale.jsonl"))

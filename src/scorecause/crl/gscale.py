@@ -34,8 +34,8 @@ Changes for speed and reliability (issue 13; profile of one fit at n = 5, d = 10
   replaces the ``2n`` binary ones. Its logits are ``log p_m(y)`` up to a common term, so every score
   difference -- observational vs hard and between the two hards -- is a difference of two logit gradients,
   all from one fit (about 10 CPU-s instead of 170) and mutually consistent. The accuracy of the
-  differences is about that of the binary classifiers (mean |cosine| with the exact differences
-  0.59-0.80 vs 0.70-0.81 on seed 0).
+  differences is close to that of the binary classifiers (mean |cosine| with the exact obs-vs-hard
+  differences on seed 0: 0.59-0.80 over the 5 first-set environments vs 0.81 / 0.70 for two binary fits).
 * **Unknown pairing** (:func:`pairing_costs`): the former rank-one gap of ``s_{1,i} - s_{2,j}`` is exact
   only for a linear mixing; under the tanh mixing the direction of ``grad_y h_i(y)`` varies with ``y``
   and the test recovered the full pairing in 3 of 8 seeds even with exact score differences (4 of 8 when

@@ -8,10 +8,17 @@ Usage: python benchmarks/bench_crl.py METHOD INTERVENTION SCORES n SEEDS [N] [LA
                                       [--soft-encoder=auto|innovations|span]
   soft LSCALE-I (the JMLR paper's soft-intervention table: d = 100, N = 50,000): per seed SHD_tc, SHD_tr,
   SHD, MCC, l_pa, wall and CPU time of ``fit``; writes benchmarks/results/crl_lscale_soft_<scores>_seeds<S>-<S+SEEDS-1>.json.
+       python benchmarks/bench_crl.py --gscale [SEEDS] [--start=S] [--pairing=known|unknown] [--out=PATH]
+       python benchmarks/bench_crl.py --gscale-summary [PATH]   (Markdown table of a --gscale results file)
+  GSCALE-I benchmark of the issue: n = 5, d = 100, N = 10,000, tanh-MLP mixing, estimated (classifier-mlp)
+  score differences, known and unknown pairing (or the one given), SEEDS seeds (default 10); one JSON line per fit (wall and
+  process CPU time of ``fit``, MCC, SHD, pairing recovered) appended to PATH
+  (default benchmarks/results/gscale.jsonl), and a summary table per pairing.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -23,32 +30,76 @@ from scorecause.registry import methods
 from scorecause.simulate.latent import simulate_latent
 
 
-def run_gscale(scores, n, seeds, pairing="known", N=10000, d=100, n_steps=1000, start=0):
-    """GSCALE-I on a one-hidden-layer tanh mixing, linear Gaussian latents, two hard interventions per node."""
-    import torch
-
+def gscale_fit(scores, n, s, pairing="known", N=10000, d=100, n_steps=1000):
+    """One GSCALE-I fit (tanh-MLP mixing, linear Gaussian latents, two hard interventions per node): metrics."""
     from scorecause.crl.gscale import GSCALE_I
+
+    prob = simulate_latent(n, d, N, np.random.default_rng(s), per_node=2, mixing="mlp",
+                           shuffle_pairing=pairing == "unknown")
+    t, c = time.perf_counter(), time.process_time()
+    est = GSCALE_I(scores=scores, pairing=pairing, n_steps=n_steps, random_state=s).fit(prob.environments)
+    el, cpu = time.perf_counter() - t, time.process_time() - c
+    Z = prob.environments[0].meta["Z"]
+    ok = [b for a, b in est.pairing_] == list(prob.pairing)
+    Zh = est.transform(prob.environments[0].X)
+    inv = linear_sum_assignment(-np.abs(np.corrcoef(Z.T, Zh.T)[:n, n:]))[1]  # node -> latent (MCC matching)
+    A = est.adjacency_[np.ix_(inv, inv)]
+    # GSCALE-I identifies latents up to element-wise invertible maps; mcc_gauss scores the representative with
+    # standard-normal observational marginals (rank -> normal quantile per latent), Pearson MCC as for mcc
+    from scipy.stats import norm, rankdata
+
+    Zg = norm.ppf((np.apply_along_axis(rankdata, 0, Zh) - 0.5) / len(Zh))
+    return {"mcc": mcc(Z, Zh), "mcc_gauss": mcc(Z, Zg), "shd": shd(prob.graph, A), "n_edges": int(prob.graph.sum()),
+            "pairing_correct": float(ok), "time_s": el, "cpu_s": cpu,
+            "evidence": {"node_of_latent": np.argsort(inv).tolist(), "edge_evidence": est.edge_evidence_.tolist(),
+                         "obs_moments": est.obs_moments_.tolist(), "sparsity": est.sparsity_.tolist(),
+                         "true_graph": prob.graph.tolist()}}
+
+
+def run_gscale(scores, n, seeds, pairing="known", N=10000, d=100, n_steps=1000, start=0, out=None):
+    """GSCALE-I over seeds ``start..start+seeds-1``; one JSON line per fit appended to ``out`` (if given)."""
+    import json
+    import platform
+
+    import torch
 
     torch.set_num_threads(1)
     rows = []
     for s in range(start, start + seeds):
-        prob = simulate_latent(n, d, N, np.random.default_rng(s), per_node=2, mixing="mlp",
-                               shuffle_pairing=pairing == "unknown")
-        t = time.perf_counter()
-        est = GSCALE_I(scores=scores, pairing=pairing, n_steps=n_steps, random_state=s).fit(prob.environments)
-        el = time.perf_counter() - t
-        Z = prob.environments[0].meta["Z"]
-        ok = [b for a, b in est.pairing_] == list(prob.pairing)
-        Zh = est.transform(prob.environments[0].X)
-        inv = linear_sum_assignment(-np.abs(np.corrcoef(Z.T, Zh.T)[:n, n:]))[1]  # node -> latent (MCC matching)
-        A = est.adjacency_[np.ix_(inv, inv)]
-        m = {"mcc": mcc(Z, Zh), "shd": shd(prob.graph, A), "pairing_correct": float(ok), "time_s": el}
+        m = gscale_fit(scores, n, s, pairing=pairing, N=N, d=d, n_steps=n_steps)
         rows.append(m)
-        print(s, {k: round(float(v), 3) for k, v in m.items()}, flush=True)
-    keys = rows[0].keys()
+        print(s, {k: round(float(v), 3) for k, v in m.items() if k != "evidence"}, flush=True)
+        if out is not None:
+            rec = {"method": "gscale", "pairing": pairing, "scores": scores, "n": n, "d": d, "N": N, "seed": s,
+                   "n_steps": n_steps, **m, "load_avg_1min": os.getloadavg()[0], "host_cpus": os.cpu_count(),
+                   "python": platform.python_version(), "torch": torch.__version__,
+                   "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            with open(out, "a") as fh:  # append-only results log (one line per fit)
+                fh.write(json.dumps(rec) + "\n")
+    keys = [k for k in rows[0] if k != "evidence"]
     print(f"| gscale | {pairing} pairing | {scores} | n={n} | {seeds} | " + " | ".join(
         f"{k} {np.mean([r[k] for r in rows]):.3f}±{np.std([r[k] for r in rows]) / np.sqrt(len(rows)):.3f}"
         for k in keys) + " |")
+
+
+def gscale_summary(path):
+    """Markdown rows (mean ± s.e. per pairing, then per seed) of a ``--gscale`` results file."""
+    import json
+
+    recs = [json.loads(line) for line in open(path) if line.strip()]
+    keys = ["mcc", "mcc_gauss", "shd", "pairing_correct", "time_s", "cpu_s"]
+    print("| pairing | seeds | " + " | ".join(keys) + " |")
+    print("|---|---|" + "---|" * len(keys))
+    for pairing in ("known", "unknown"):
+        rs = sorted((r for r in recs if r["pairing"] == pairing), key=lambda r: r["seed"])
+        if rs:
+            cells = [f"{np.mean([r[k] for r in rs]):.3f} ± {np.std([r[k] for r in rs]) / np.sqrt(len(rs)):.3f}"
+                     for k in keys]
+            print(f"| {pairing} | {len(rs)} ({', '.join(str(r['seed']) for r in rs)}) | " + " | ".join(cells) + " |")
+    print("\n| pairing | seed | " + " | ".join(keys) + " | true edges |")
+    print("|---|---|" + "---|" * (len(keys) + 1))
+    for r in sorted(recs, key=lambda r: (r["pairing"], r["seed"])):
+        print(f"| {r['pairing']} | {r['seed']} | " + " | ".join(f"{r[k]:.3f}" for k in keys) + f" | {r['n_edges']} |")
 
 
 def run(method, intervention, scores, n, seeds, N=50000, latent="linear", d=100, start=0):
@@ -78,7 +129,7 @@ def run(method, intervention, scores, n, seeds, N=50000, latent="linear", d=100,
             m = evaluate_crl(est, prob)
         m["time_s"] = el
         rows.append(m)
-        print(s, {k: round(float(v), 3) for k, v in m.items()}, flush=True)
+        print(s, {k: round(float(v), 3) for k, v in m.items() if k != "evidence"}, flush=True)
     keys = rows[0].keys()
     mean = {k: np.mean([r[k] for r in rows]) for k in keys}
     se = {k: np.std([r[k] for r in rows]) / np.sqrt(len(rows)) for k in keys}
@@ -135,6 +186,16 @@ if __name__ == "__main__":
                         ns=tuple(int(v) for v in opts.get("n", "5,8").split(",")),
                         soft_encoder=opts.get("soft-encoder", "auto"))
         sys.exit(0)
-    a = [x for x in sys.argv[1:] if not x.startswith("--start=")]
+    a = [x for x in sys.argv[1:] if not x.startswith("--")]
     start = sum(int(x.split("=")[1]) for x in sys.argv[1:] if x.startswith("--start="))
+    if "--gscale-summary" in sys.argv:
+        gscale_summary(a[0] if a else os.path.join(os.path.dirname(__file__), "results", "gscale.jsonl"))
+        sys.exit(0)
+    if "--gscale" in sys.argv:
+        path = next((x.split("=", 1)[1] for x in sys.argv if x.startswith("--out=")),
+                    os.path.join(os.path.dirname(__file__), "results", "gscale.jsonl"))
+        only = [x.split("=", 1)[1] for x in sys.argv if x.startswith("--pairing=")]
+        for pairing in only or ("known", "unknown"):
+            run_gscale("classifier-mlp", 5, int(a[0]) if a else 10, pairing=pairing, start=start, out=path)
+        sys.exit(0)
     run(a[0], a[1], a[2], int(a[3]), int(a[4]), *(int(x) for x in a[5:6]), *a[6:7], start=start)

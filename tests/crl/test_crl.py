@@ -175,3 +175,37 @@ def test_registry_has_crl_methods():
 
     for name in ("lscale", "gscale", "umni", "lcd"):
         assert hasattr(methods[name], "fit")
+
+
+def test_gscale_pairing_costs_recover_unknown_pairing_nonlinear_mixing():
+    """Unknown pairing from estimated (shared-classifier) score differences under the tanh-MLP mixing."""
+    import torch
+
+    torch.set_num_threads(1)
+    from scipy.optimize import linear_sum_assignment
+
+    from scorecause.crl.base import reduce_dimension
+    from scorecause.crl.gscale import pairing_costs
+    from scorecause.scores.difference import MultiClassDensityRatio
+
+    n = 3
+    prob = simulate_latent(n, 10, 3000, np.random.default_rng(2), per_node=2, mixing="mlp", shuffle_pairing=True)
+    B = reduce_dimension(prob.environments, n)
+    Ys = [ds.X @ B for ds in prob.environments]
+    G = MultiClassDensityRatio(random_state=0).fit(Ys).logit_grads(Ys[0][:1000])
+    DS = G[0][None] - G[1:]  # s_0 - s_m
+    C = pairing_costs(DS[:n], DS[n:])
+    assert list(1 + n + linear_sum_assignment(C)[1]) == list(prob.pairing)
+
+
+def test_gscale_same_seed_same_result():
+    import torch
+
+    torch.set_num_threads(1)
+    from scorecause.crl.gscale import GSCALE_I
+
+    prob = simulate_latent(2, 6, 600, np.random.default_rng(0), per_node=2, mixing="mlp")
+    fits = [GSCALE_I(n_steps=20, n_train=200, random_state=3).fit(prob.environments) for _ in range(2)]
+    X = prob.environments[0].X[:50]
+    np.testing.assert_array_equal(fits[0].transform(X), fits[1].transform(X))
+    np.testing.assert_array_equal(fits[0].adjacency_, fits[1].adjacency_)

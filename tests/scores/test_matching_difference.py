@@ -84,3 +84,21 @@ def test_classifier_log_ratio_and_prior_correction():
 def test_stein_difference_exact_for_identical_sets():
     X = np.random.default_rng(14).normal(size=(200, 2))
     np.testing.assert_allclose(score_difference(X, X, X[:10], method="stein"), 0.0, atol=1e-10)
+
+
+def test_multiclass_density_ratio_gaussian_and_reproducible():
+    from scorecause.scores.difference import MultiClassDensityRatio
+
+    rng = np.random.default_rng(1)
+    scales = [1.0, 0.5, 2.0]
+    sets = [rng.normal(size=(4000, 2)) * c for c in scales]
+    at = rng.normal(size=(200, 2)) * 0.7
+    G = MultiClassDensityRatio(random_state=0).fit(sets).logit_grads(at)  # (3, 200, 2)
+    for m in (1, 2):  # grad log N(0, c^2) = -x / c^2; difference to class 0: x (1 - 1 / c^2)
+        exact = at * (1 - 1 / scales[m] ** 2)
+        err = np.linalg.norm(G[m] - G[0] - exact) / np.linalg.norm(exact)
+        assert err < 0.25, err  # measured 0.13 / 0.07
+    G2 = MultiClassDensityRatio(random_state=0).fit(sets).logit_grads(at)
+    np.testing.assert_array_equal(G, G2)  # same seed, same result
+    with pytest.raises(DataError, match="sample set 1 has 3 columns"):
+        MultiClassDensityRatio().fit([sets[0], rng.normal(size=(10, 3))])

@@ -170,6 +170,6 @@ def test_cli_simulate_hide_and_discover_adascore(tmp_path, monkeypatch):
     A, B, names, _ = read_mixed_graph(tmp_path / "g.json")
     assert names == doc["nodes"]
     page = (tmp_path / "r.html").read_text()
-    assert "Graph type:" in page and "true graph (latent projection)" in page and "bidirected_f1" in page
+    assert "Graph type:" in page and "alt=\"true mixed graph\"" in page and "bidirected_f1" in page
     res = run.invoke(main, ["evaluate", "g.json", "truth.json", "--json"], catch_exceptions=False)
     assert res.exit_code == 0 and "bidirected_f1" in json.loads(res.output)

@@ -8,6 +8,8 @@ Regenerates the tables of the ``discovery`` section of BENCHMARKS.md. Parts (run
     python benchmarks/bench_discovery.py speed-dodiscover --d 50 --n 1000
     python benchmarks/bench_discovery.py das-vs-score --d 100 --n 1000
     python benchmarks/bench_discovery.py large --d 500 --n 5000 [--rounds 5]
+    python benchmarks/bench_discovery.py adascore --settings linear gp hidden --seeds 5 \
+        --out benchmarks/results/adascore.jsonl      # AdaScore vs GES / SCORE, BENCHMARKS.md "adascore"
 
 ``speed-dodiscover`` compares with the public dodiscover implementation (py-why/dodiscover on GitHub, not on
 PyPI) **if it is importable** (e.g. ``PYTHONPATH=/path/to/dodiscover``); otherwise it says so and skips
@@ -19,6 +21,7 @@ comparable; every ratio is measured in one run.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import sys
@@ -286,9 +289,113 @@ def part_large(args):
                  [[d, n, len(times), done, f"{total:.0f}", f"{np.mean(times):.1f}", f"{_peak_gb():.2f}"]]))
 
 
+# --- AdaScore (issue 14): same data side by side; one JSON line per (setting, d, seed, method) ---
+
+ADASCORE_SETTINGS = {
+    # name: (preset, observed d values, hidden variables)
+    "linear": ("linear-gaussian", [10], 0),
+    "gp": ("score-gp-er", [10, 20], 0),
+    "hidden": ("gp-gaussian", [12], 2),
+}
+
+
+def _adascore_rows(setting: str, d_obs: int, seed: int, n: int):
+    """Simulate one dataset of ``setting`` and run AdaScore and its comparison method on the same data."""
+    from scorecause.graph import dag_to_cpdag
+    from scorecause.metrics import bidirected_f1, shd
+    from scorecause.registry import methods
+    from scorecause.simulate import simulate
+
+    preset, _, hide = ADASCORE_SETTINGS[setting]
+    ds = simulate(preset, d=d_obs + hide, n=n, rng=np.random.default_rng(seed), hide=hide)
+    T = ds.truth
+    Bt = ds.meta.get("truth_bidirected")
+    others = {"linear": ["ges"], "gp": ["score"], "hidden": []}[setting]
+    rows = []
+    for name in ["adascore"] + others:
+        est = methods.create(name)
+        t0, c0 = time.perf_counter(), time.process_time()
+        est.fit(ds.X)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        A = est.adjacency_
+        Bp = getattr(est, "bidirected_", None)
+        row = {"setting": setting, "preset": preset, "d": d_obs, "hidden": hide, "n": n, "seed": seed,
+               "method": name, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
+               "graph_type": getattr(est, "graph_type_", "cpdag" if name == "ges" else "dag"),
+               "n_true_edges": int((T | T.T).sum() // 2)}
+        if setting == "linear":
+            row["shd_cpdag"] = int(shd(dag_to_cpdag(T), A))
+        else:
+            row["shd"] = int(shd(T, A, true_bidirected=Bt, pred_bidirected=Bp))
+        if setting == "hidden":
+            f = bidirected_f1(Bt, Bp)
+            row.update({"bidirected_true": int(Bt.sum() // 2), "bidirected_pred": int(Bp.sum() // 2),
+                        "bidirected_precision": f["precision"], "bidirected_recall": f["recall"],
+                        "bidirected_f1": f["f1"]})
+        if name == "adascore":
+            row["regime_p"] = est.regime_p_value_
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+def part_adascore(args):
+    """AdaScore targets of issue 14 on the same data: linear-Gaussian CPDAG vs GES, GP grid vs SCORE, hidden."""
+    import json as _json
+    from pathlib import Path
+
+    out = Path(args.out or "benchmarks/results/adascore.jsonl")
+    done = set()
+    if out.exists():
+        for line in out.read_text().splitlines():
+            r = _json.loads(line)
+            done.add((r["setting"], r["d"], r["seed"]))
+    for setting in args.settings:
+        for d in (args.d if args.d_given else ADASCORE_SETTINGS[setting][1]):
+            for seed in range(args.seeds):
+                if (setting, d, seed) in done:
+                    continue
+                rows = _adascore_rows(setting, d, seed, args.n)
+                with open(out, "a") as fh:  # append-only raw results (resumable)
+                    fh.write("".join(_json.dumps(r) + "\n" for r in rows))
+    print(adascore_tables(out))
+
+
+def adascore_tables(path) -> str:
+    """Markdown tables (means over seeds) from the raw AdaScore results."""
+    import json as _json
+    from pathlib import Path
+
+    import pandas as pd
+
+    df = pd.DataFrame([_json.loads(x) for x in Path(path).read_text().splitlines() if x.strip()])
+    parts = []
+    for setting, metric in (("linear", "shd_cpdag"), ("gp", "shd"), ("hidden", "shd")):
+        sub = df[df.setting == setting]
+        if sub.empty:
+            continue
+        cols = {metric: "mean", "wall_s": "mean", "cpu_s": "mean", "seed": "count"}
+        if setting == "hidden":
+            cols.update({"bidirected_precision": "mean", "bidirected_recall": "mean", "bidirected_f1": "mean",
+                         "bidirected_true": "mean", "bidirected_pred": "mean"})
+        g = sub.groupby(["d", "method"]).agg(cols).round(2).reset_index()
+        types = sub.groupby(["d", "method"]).graph_type.agg(lambda v: ", ".join(f"{k} {c}" for k, c in
+                                                                               v.value_counts().items()))
+        g["graph types"] = [types[(d, m)] for d, m in zip(g.d, g.method)]
+        g = g.rename(columns={"seed": "seeds"})
+        parts.append(f"**{setting}** ({sub.preset.iloc[0]}, n = {sub.n.iloc[0]}"
+                     + (f", {sub.hidden.iloc[0]} hidden" if sub.hidden.iloc[0] else "") + ")\n\n"
+                     + _table(list(g.columns), g.values.tolist()))
+    return "\n\n".join(parts)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("part", choices=["sachs", "sweep", "cam-backends", "speed-dodiscover", "das-vs-score", "large"])
+    ap.add_argument("part", choices=["sachs", "sweep", "cam-backends", "speed-dodiscover", "das-vs-score", "large",
+                                     "adascore"])
+    ap.add_argument("--settings", nargs="+", default=list(ADASCORE_SETTINGS), choices=list(ADASCORE_SETTINGS),
+                    help="adascore: which settings")
+    ap.add_argument("--out", default=None, help="adascore: raw JSON-lines results (appended; resumable)")
     ap.add_argument("--d", type=int, nargs="+", default=None)
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--graphs", nargs="+", default=["er1", "er4"])
@@ -302,12 +409,14 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--csv", default=None)
     args = ap.parse_args(argv)
+    args.d_given = args.d is not None
     defaults = {"sweep": [10, 20, 50], "speed-dodiscover": [50], "das-vs-score": [100], "large": [500]}
     args.d = args.d or defaults.get(args.part, [10])
     print(f"machine: {_machine()}; threads per process: {args.threads}; command: "
           f"python benchmarks/bench_discovery.py {' '.join(sys.argv[1:] if argv is None else argv)}")
     {"sachs": part_sachs, "sweep": part_sweep, "cam-backends": part_cam_backends,
-     "speed-dodiscover": part_speed_dodiscover, "das-vs-score": part_das_vs_score, "large": part_large}[args.part](args)
+     "speed-dodiscover": part_speed_dodiscover, "das-vs-score": part_das_vs_score, "large": part_large,
+     "adascore": part_adascore}[args.part](args)
 
 
 if __name__ == "__main__":

@@ -290,12 +290,14 @@ def test_mcc_errors():
 def test_evaluate_defaults_and_full():
     pred = np.array([[0, 0, 1], [1, 0, 1], [0, 0, 0]])
     res = evaluate(CHAIN, pred)
-    assert set(res) == set(METRICS) - {"auroc", "auprc", "ece", "brier", "order_divergence"}
+    mixed_only = {"bidirected_precision", "bidirected_recall", "bidirected_f1"}  # need bidirected matrices
+    assert set(res) == set(METRICS) - {"auroc", "auprc", "ece", "brier", "order_divergence"} - mixed_only
     assert res["shd"] == 2.0 and res["shd2"] == 3.0 and res["n_edges"] == 3.0
     assert res["sid"] == float(sid(CHAIN, pred))
     P = np.array([[0, 0.9, 0.1], [0.8, 0, 0.7], [0.1, 0.2, 0]])
     full = evaluate(CHAIN, pred, edge_probs=P, order=[0, 1, 2])
-    assert set(full) == set(METRICS)
+    assert set(full) == set(METRICS) - mixed_only
+    assert set(evaluate(CHAIN, pred, edge_probs=P, order=[0, 1, 2], pred_bidirected=np.zeros((3, 3)))) == set(METRICS)
     assert full["auprc"] == pytest.approx(auprc(CHAIN, P)) and full["order_divergence"] == 0.0
     assert all(isinstance(v, float) for v in full.values())
 

@@ -151,13 +151,17 @@ def _list_presets(ctx, _param, value):
                    "..., targets.json) or one data file with an env column.")
 @click.option("--graph-out", type=click.Path(dir_okay=False), default=None,
               help="True graph file: .json, .csv, .graphml or .dot (A[i, j] = 1 means i -> j).")
+@click.option("--hide", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Hide K variables with >= 2 observed children (hidden confounders, seeded): -d is the number "
+                   "simulated, d - K are written; the true graph is the latent projection, with bidirected "
+                   "edges (i <-> j: a hidden common cause).")
 @click.option("--list-presets", is_flag=True, expose_value=False, is_eager=True, callback=_list_presets,
               help="Print the preset names and exit.")
 @_overwrite_option
 @friendly_errors
 def simulate_command(preset, d, n, latents, balls, joints, per_node, image_size, seed, n_interventional, graph_kind,
                      edges_per_node, mechanism, noise, heteroscedastic, n_targets, unknown_targets, out, graph_out,
-                     overwrite):
+                     hide, overwrite):
     """Simulate a dataset and its true graph from a named preset (same seed, same files).
 
     A crl-* preset writes environments of latent variables for `scorecause crl`, and the latent graph;
@@ -173,10 +177,12 @@ def simulate_command(preset, d, n, latents, balls, joints, per_node, image_size,
 
     image_options = ["balls", "joints", "per_node", "image_size"]
     if preset in IMAGE_PRESETS:
+        _reject_options_given(["hide"], f"the image preset {preset!r}")
         return _simulate_images(preset, balls if preset == "crl-balls" else joints, per_node, image_size, n, seed,
                                 mechanism, unknown_targets, out, graph_out, overwrite)
     _reject_options_given(image_options, f"preset {preset!r} (it applies to crl-balls / crl-robot-arm)")
     if preset in CRL_PRESETS:
+        _reject_options_given(["hide"], f"the CRL preset {preset!r}")
         return _simulate_crl(preset, latents, d, n, seed, unknown_targets, out, graph_out, overwrite)
     _reject_options_given(["latents"], f"preset {preset!r} (it applies to the crl-* presets)")
 
@@ -191,19 +197,23 @@ def simulate_command(preset, d, n, latents, balls, joints, per_node, image_size,
     if unknown_targets:
         overrides["known_targets"] = False
     ds = simulate(preset, d=d, n=n, rng=np.random.default_rng(seed), n_interventional=n_interventional,
-                  **overrides)
+                  hide=hide, **overrides)
+    bidirected = ds.meta.get("truth_bidirected")
     paths = [out] if graph_out is None else [out, graph_out]
     with _staged(*paths) as tmp:
         ds.to_file(tmp[0])
         if graph_out is not None:
-            write_graph(tmp[1], ds.truth, ds.names)
+            write_graph(tmp[1], ds.truth, ds.names, bidirected=bidirected)
     msg = f"wrote {out} ({ds.n} rows x {ds.d} variables"
     n_int = ds.meta["n_interventional"]
     if n_int:
         msg += f", {n_int} intervened" + (" (targets unknown)" if ds.interventions is None else "")
     msg += ")"
     if graph_out is not None:
-        msg += f" and {graph_out} ({int(ds.truth.sum())} edges)"
+        msg += f" and {graph_out} ({int(ds.truth.sum())} edges"
+        msg += f", {int(bidirected.sum()) // 2} bidirected)" if bidirected is not None else ")"
+    if hide:
+        msg += f"; hidden: {', '.join(ds.meta['hidden'])}"
     click.echo(msg)
 
 
@@ -324,20 +334,24 @@ def evaluate_command(pred_graph, true_graph, metric_list, as_json, threshold):
     import json
 
     from scorecause import metrics
-    from scorecause.graph import read_graph
+    from scorecause.graph import read_mixed_graph
 
-    P, pred_names, probs = read_graph(pred_graph, threshold=threshold)
-    T, true_names, _ = read_graph(true_graph)
+    P, Bp, pred_names, probs = read_mixed_graph(pred_graph, threshold=threshold)
+    T, Bt, true_names, _ = read_mixed_graph(true_graph)
     P = _align(P, pred_names, true_names, pred_graph, true_graph)
+    Bp = _align(Bp, pred_names, true_names, pred_graph, true_graph)
     probs = _align(probs, pred_names, true_names, pred_graph, true_graph)
     wanted = [m.strip() for m in metric_list.split(",") if m.strip()] if metric_list else None
-    result = metrics.evaluate(T, P, metrics=wanted, edge_probs=probs)  # unknown names -> ConfigError
+    mixed = bool(Bt.any() or Bp.any())
+    result = metrics.evaluate(T, P, metrics=wanted, edge_probs=probs,  # unknown names -> ConfigError
+                              true_bidirected=Bt if mixed else None, pred_bidirected=Bp if mixed else None)
     if as_json:  # NaN (e.g. SID against a cyclic truth) becomes null: strict JSON
         click.echo(json.dumps({k: (None if v is None or v != v else float(v)) for k, v in result.items()},
                               indent=1))
         return
     width = max(len(k) for k in result) if result else 6
-    click.echo(f"# {len(true_names)} nodes; truth {int(T.sum())} edges, prediction {int(P.sum())} edges")
+    click.echo(f"# {len(true_names)} nodes; truth {int(T.sum())} edges, prediction {int(P.sum())} edges"
+               + (f"; bidirected: truth {int(Bt.sum()) // 2}, prediction {int(Bp.sum()) // 2}" if mixed else ""))
     click.echo(f"{'metric':<{width}}  value")
     for k, v in result.items():
         click.echo(f"{k:<{width}}  {_fmt(v)}")
@@ -501,7 +515,8 @@ _EXAMPLES = ("sachs",)
 @click.option("--example", type=click.Choice(_EXAMPLES), default=None,
               help="Run on a bundled dataset instead of DATA: 'sachs' = 853 observational rows, bn17 truth.")
 @click.option("--method", "-m", default="score", show_default=True, callback=_discovery_method,
-              help="Score matching + CAM pruning: score, das, nogam, scoresort, varsort; amortized: avici; "
+              help="Score matching + CAM pruning: score, das, nogam, scoresort, varsort; adascore (DAG, CPDAG or "
+                   "mixed graph, whichever the data identify); amortized: avici; "
                    "baselines (need scorecause[baselines]): pc (constraint-based), ges, gies (score-based), "
                    "directlingam (linear non-Gaussian).")
 @click.option("--prior", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -552,7 +567,7 @@ def discover_command(data, example, method, prior, n_bootstrap, alpha, params, s
 
     from scorecause.data import Dataset, as_prior
     from scorecause.errors import ConfigError
-    from scorecause.graph import read_graph, write_graph
+    from scorecause.graph import read_mixed_graph, write_graph
     from scorecause.registry import methods
 
     if (data is None) == (example is None):
@@ -595,11 +610,13 @@ def discover_command(data, example, method, prior, n_bootstrap, alpha, params, s
             ds = ds.observational()
         description = f"{data}: {ds.n} rows"
     if truth is not None:
-        T, tnames, _ = read_graph(truth)
+        T, Bt, tnames, _ = read_mixed_graph(truth)
         if sorted(tnames) != sorted(ds.names):
             raise ConfigError(f"truth graph {truth!r} has variables {tnames}, the data has {ds.names}")
         idx = [tnames.index(v) for v in ds.names]
         ds.truth = T[np.ix_(idx, idx)]
+        if Bt.any():
+            ds.meta["truth_bidirected"] = Bt[np.ix_(idx, idx)]
     if trust:  # a bad subset size stops here, before the fit
         from scorecause.trust import draw_subsets
 
@@ -622,7 +639,8 @@ def discover_command(data, example, method, prior, n_bootstrap, alpha, params, s
     paths = [out] + ([report] if report else [])
     with _staged(*paths) as tmp:
         write_graph(tmp[0], est.adjacency_, ds.names, probs if str(out).lower().endswith((".json", ".graphml",
-                                                                                          ".dot", ".gv")) else None)
+                                                                                          ".dot", ".gv")) else None,
+                    bidirected=getattr(est, "bidirected_", None))
         if report:
             from scorecause.report import write_discovery_report
 
@@ -631,10 +649,14 @@ def discover_command(data, example, method, prior, n_bootstrap, alpha, params, s
                                    trust=checks)
     if not quiet:
         msg = f"{method}: {int(est.adjacency_.sum())} edges among {ds.d} variables in {runtime:.1f} s -> {out}"
+        if getattr(est, "graph_type_", None):
+            msg += f" [{est.graph_type_}: {est.graph_type_reason_}]"
         if ds.truth is not None:
             from scorecause.metrics import shd
 
-            msg += f" (SHD vs truth {shd(ds.truth, est.adjacency_)})"
+            dist = shd(ds.truth, est.adjacency_, true_bidirected=ds.meta.get("truth_bidirected"),
+                       pred_bidirected=getattr(est, "bidirected_", None))
+            msg += f" (SHD vs truth {dist})"
         if report:
             msg += f"; report: {report}"
         click.echo(msg)

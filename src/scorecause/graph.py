@@ -14,7 +14,9 @@ other libraries        :func:`to_networkx` / :func:`from_networkx`, :func:`to_ca
                        :func:`from_causallearn` (endpoint codes), :func:`to_lingam` / :func:`from_lingam`
                        (column -> row), :func:`to_pcalg` / :func:`from_pcalg` (column -> row ``amat``)
 files                  :func:`read_graph`, :func:`write_graph` (``.csv``, ``.json``, ``.graphml``, ``.dot``),
-                       :func:`graph_file_format`
+                       :func:`read_mixed_graph`, :func:`graph_file_format`
+mixed graphs           :func:`as_bidirected` (the convention: a separate symmetric matrix ``B``, ``B[i, j] = 1``
+                       means ``i <-> j``), :func:`latent_projection` (hidden variables -> ADMG)
 =====================  ==========================================================================
 """
 
@@ -271,6 +273,76 @@ def dag_to_cpdag(A) -> np.ndarray:
                 changed = True
     out = adj & ~directed.T  # undirected edges keep both cells; compelled ones only their direction
     return out.astype(np.int8)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# mixed graphs: bidirected edges, latent projection
+# ---------------------------------------------------------------------------------------------------------
+
+
+def as_bidirected(B, *, d: int | None = None, name: str = "bidirected") -> np.ndarray:
+    """Validate a bidirected-edge matrix: int8 0/1 (d, d), symmetric, zero diagonal.
+
+    Mixed-graph convention (one place for the whole package): a mixed graph is a pair ``(A, B)``.
+    ``A`` is the usual adjacency (``A[i, j] = 1`` means ``i -> j``; both cells = undirected CPDAG edge ``i - j``);
+    ``B[i, j] = B[j, i] = 1`` means ``i <-> j`` (a hidden common cause). ``A`` and ``B`` may both mark a pair
+    (a "bow" ``i -> j`` plus ``i <-> j``, which a latent projection can produce). Graph files store the pair
+    (:func:`write_graph` ``bidirected=``, :func:`read_mixed_graph`); :func:`scorecause.metrics.shd` compares
+    mixed graphs pair by pair.
+
+    >>> as_bidirected([[0, 1], [1, 0]]).tolist()
+    [[0, 1], [1, 0]]
+    """
+    M = as_adjacency(B, d=d, name=name)
+    asym = M != M.T
+    if asym.any():
+        i, j = np.argwhere(asym)[0]
+        raise GraphError(f"{name} must be symmetric (i <-> j sets both cells); cell ({i}, {j}) is {M[i, j]} but "
+                         f"({j}, {i}) is {M[j, i]}")
+    return M
+
+
+def latent_projection(A, hidden) -> tuple[np.ndarray, np.ndarray]:
+    """The latent projection of the DAG ``A`` onto the variables not in ``hidden`` (Verma & Pearl 1990).
+
+    For observed ``i != j`` (``A[i, j] = 1`` means ``i -> j``):
+
+    * ``i -> j`` iff ``A`` has a directed path ``i -> h1 -> ... -> hk -> j`` whose intermediate nodes
+      ``h1..hk`` (k >= 0) are all hidden;
+    * ``i <-> j`` iff some hidden ``h`` has directed paths ``h -> ... -> i`` and ``h -> ... -> j`` whose
+      intermediate nodes are all hidden (a hidden common ancestor reaching both through hidden nodes only).
+
+    The result is an acyclic directed mixed graph (ADMG) with the same conditional independences among the
+    observed variables as the DAG (Richardson et al. 2023); it may hold both ``i -> j`` and ``i <-> j``.
+
+    Returns ``(D, B)``: int8 (m, m) directed and symmetric bidirected matrices over the observed variables in
+    their original order (m = d - len(hidden)).
+
+    >>> A = np.zeros((4, 4), int); A[0, 1] = A[0, 2] = A[3, 0] = 1    # 3 -> 0 -> {1, 2}, hide 0
+    >>> D, B = latent_projection(A, [0])
+    >>> D.tolist(), B.tolist()                                           # observed 1, 2, 3
+    ([[0, 0, 0], [0, 0, 0], [1, 1, 0]], [[0, 1, 0], [1, 0, 0], [0, 0, 0]])
+    """
+    M = as_adjacency(A, allow_cycles=False).astype(bool)
+    d = M.shape[0]
+    hid = np.zeros(d, dtype=bool)
+    for h in hidden:
+        hid[_node(M, h, "hidden variable")] = True
+    obs = np.flatnonzero(~hid)
+    # Rh[u, v]: a path u -> ... -> v of length >= 1 whose intermediate nodes are hidden
+    Mh = M & hid[None, :]  # edges into hidden nodes
+    reach_h = _closure_bool(Mh[np.ix_(hid, hid)]) | np.eye(int(hid.sum()), dtype=bool)  # hidden -> hidden (refl.)
+    Hh = np.flatnonzero(hid)
+    into_h = M[:, Hh]  # (d, |H|) u -> h
+    out_h = M[Hh, :]  # (|H|, d) h -> v
+    via = (into_h.astype(np.int64) @ reach_h.astype(np.int64) @ out_h.astype(np.int64)) > 0  # u -> H* -> v
+    D = (M | via)[np.ix_(obs, obs)]
+    # hidden h reaches observed v through hidden intermediates: h ->H* -> v (incl. h -> v)
+    hv = (reach_h.astype(np.int64) @ out_h.astype(np.int64) > 0)[:, obs]  # (|H|, m)
+    B = (hv.T.astype(np.int64) @ hv.astype(np.int64)) > 0
+    np.fill_diagonal(B, False)
+    np.fill_diagonal(D, False)
+    return D.astype(np.int8), B.astype(np.int8)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -579,8 +651,14 @@ def graph_file_format(path) -> str:
     return "dot" if suffix == ".gv" else suffix[1:]
 
 
-def write_graph(path, A, names=None, edge_probs=None):
+def write_graph(path, A, names=None, edge_probs=None, *, bidirected=None):
     """Write the graph ``A`` (``A[i, j] = 1`` means ``i -> j``) to ``path``; format from the suffix.
+
+    ``bidirected`` (optional, symmetric (d, d), :func:`as_bidirected`) adds the bidirected edges ``i <-> j`` of a
+    mixed graph, stored per format as: CSV cell code ``A[i, j] + 2 * B[i, j]`` (0 none, 1 ``i -> j``,
+    2 ``i <-> j``, 3 both); a JSON edge ``{"source", "target", "type": "bidirected"}`` once per pair; GraphML
+    edge attributes ``directed`` / ``bidirected`` (booleans); DOT ``a -> b [dir=both, style=dashed]``.
+    :func:`read_mixed_graph` reads all four back.
 
     * ``.csv``: a plain CSV table (``pandas.read_csv(path, index_col=0)`` reads it): a header row of
       names, an index column of names, and the corner cell ``cause->effect`` (rows are causes, columns
@@ -603,22 +681,33 @@ def write_graph(path, A, names=None, edge_probs=None):
     d = M.shape[0]
     labels = _names(names, d)
     P = _probs(edge_probs, d)
+    B = None if bidirected is None else as_bidirected(bidirected, d=d)
+    if B is not None and not B.any():
+        B = None
     if fmt == "csv":
         if P is not None:
             warnings.warn(f"{path}: CSV adjacency files hold no edge probabilities; they were not written "
                           "(use a .json file to keep them)", UserWarning, stacklevel=2)
-        text = _csv_text(M, labels)
+        text = _csv_text(M if B is None else M + 2 * B, labels)
     elif fmt == "json":
-        text = _json_text(M, labels, P)
+        text = _json_text(M, labels, P, B)
     elif fmt == "graphml":
         text = None
     else:
-        text = _dot_text(M, labels, P)
+        text = _dot_text(M, labels, P, B)
     with atomic_path(path) as tmp:
         if text is None:
             import networkx as nx
 
             G = to_networkx(M, labels, P)
+            if B is not None:  # mixed graph: every edge states what it carries
+                nx.set_edge_attributes(G, True, "directed")
+                nx.set_edge_attributes(G, False, "bidirected")
+                for i, j in zip(*np.nonzero(np.triu(B, 1))):
+                    if G.has_edge(labels[i], labels[j]):
+                        G.edges[labels[i], labels[j]]["bidirected"] = True
+                    else:
+                        G.add_edge(labels[i], labels[j], directed=False, bidirected=True)
             G.graph["convention"] = CONVENTION
             nx.write_graphml(G, tmp)
         else:
@@ -649,6 +738,33 @@ def read_graph(path, *, threshold: float | None = None) -> tuple[np.ndarray, lis
     >>> read_graph(f, threshold=0.5)[0].tolist()
     [[0, 1], [0, 0]]
     """
+    A, B, names, P = _read_any(path, threshold)
+    if B.any():
+        i, j = np.argwhere(np.triu(B, 1))[0]
+        raise GraphError(f"graph file {str(path)!r} holds {int(np.triu(B, 1).sum())} bidirected edge(s) (e.g. "
+                         f"{names[i]} <-> {names[j]}), a mixed graph; read it with read_mixed_graph")
+    return A, names, P
+
+
+def read_mixed_graph(path, *, threshold: float | None = None):
+    """Read ``(A, B, names, edge_probs or None)`` of a mixed graph written by :func:`write_graph`.
+
+    ``A[i, j] = 1`` means ``i -> j`` (both cells: undirected); ``B`` is the symmetric int8 matrix of bidirected
+    edges ``i <-> j`` (all zeros for a plain DAG / CPDAG file). CSV cells 2 / 3 are read as bidirected (plus
+    ``i -> j`` for 3) only without ``threshold``. Otherwise as :func:`read_graph`.
+
+    >>> import pathlib, tempfile
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "m.json"
+    >>> _ = write_graph(f, [[0, 1, 0], [0, 0, 0], [0, 0, 0]], bidirected=[[0, 0, 0], [0, 0, 1], [0, 1, 0]])
+    >>> A, B, names, _ = read_mixed_graph(f)
+    >>> A.tolist(), B.tolist()
+    ([[0, 1, 0], [0, 0, 0], [0, 0, 0]], [[0, 0, 0], [0, 0, 1], [0, 1, 0]])
+    """
+    return _read_any(path, threshold)
+
+
+def _read_any(path, threshold):
+    """``(A, B, names, P)`` of any graph file; ``B`` the (possibly empty) bidirected matrix."""
     from pathlib import Path
 
     fmt = graph_file_format(path)
@@ -659,11 +775,16 @@ def read_graph(path, *, threshold: float | None = None) -> tuple[np.ndarray, lis
     if not p.is_file():
         raise GraphError(f"cannot read graph file {str(path)!r}: no such file")
     try:
+        B = None
         if fmt == "csv":
             W, names, _ = _read_csv(p)
+            if (threshold is None and np.isin(W, (0.0, 1.0, 2.0, 3.0)).all() and (W >= 2).any()
+                    and np.array_equal(W >= 2, (W >= 2).T)):  # bidirected bits are symmetric; else a weight
+                Wi = W.astype(np.int64)
+                W, B = (Wi & 1).astype(float), ((Wi & 2) > 0).astype(np.int8)  # cell code A + 2 B
             A, P = _cells_to_graph(W, names, threshold)
         else:
-            A, names, P = {"json": _read_json, "graphml": _read_graphml, "dot": _read_dot}[fmt](p)
+            A, names, P, B = {"json": _read_json, "graphml": _read_graphml, "dot": _read_dot}[fmt](p)
             if threshold is not None:
                 if P is None:
                     raise GraphError("it stores no edge probabilities to threshold; drop --threshold "
@@ -672,11 +793,12 @@ def read_graph(path, *, threshold: float | None = None) -> tuple[np.ndarray, lis
         A = as_adjacency(A, name="graph")
         names = _names(names, A.shape[0])
         P = _probs(P, A.shape[0])
+        B = np.zeros_like(A) if B is None else as_bidirected(B, d=A.shape[0], name="bidirected edges")
     except GraphError as exc:
         raise GraphError(f"graph file {str(path)!r}: {exc}") from None
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         raise GraphError(f"graph file {str(path)!r} is not a valid {fmt} graph: {exc}") from None
-    return A, names, P
+    return A, B, names, P
 
 
 # -- CSV --
@@ -754,7 +876,7 @@ def _read_csv(p):
 # -- JSON --
 
 
-def _json_text(M, labels, P) -> str:
+def _json_text(M, labels, P, B=None) -> str:
     import json
 
     edges = []
@@ -763,6 +885,9 @@ def _json_text(M, labels, P) -> str:
         if P is not None:
             e["probability"] = float(P[i, j])
         edges.append(e)
+    if B is not None:
+        edges += [{"source": labels[i], "target": labels[j], "type": "bidirected"}
+                  for i, j in zip(*np.nonzero(np.triu(B, 1)))]
     doc = {"convention": CONVENTION, "nodes": labels, "edges": edges}
     if P is not None:
         doc["edge_probs"] = P.tolist()
@@ -782,6 +907,7 @@ def _read_json(p):
     index = {v: k for k, v in enumerate(names)}
     d = len(names)
     A = np.zeros((d, d), dtype=np.int8)
+    B = np.zeros((d, d), dtype=np.int8)
     P = np.zeros((d, d))
     has_p = False
     for k, e in enumerate(doc["edges"]):
@@ -796,6 +922,12 @@ def _read_json(p):
         for v in (s, t):
             if v not in index:
                 raise GraphError(f"edge #{k} names node {v!r}, which is not in \"nodes\"")
+        kind = e.get("type", "directed") if isinstance(e, dict) else "directed"
+        if kind == "bidirected":
+            B[index[s], index[t]] = B[index[t], index[s]] = 1
+            continue
+        if kind != "directed":
+            raise GraphError(f'edge #{k} has type {kind!r}; use "directed" (default) or "bidirected"')
         A[index[s], index[t]] = 1
         if isinstance(e, dict) and e.get("probability") is not None:
             P[index[s], index[t]] = float(e["probability"])
@@ -805,7 +937,7 @@ def _read_json(p):
         if full.shape != (d, d):
             raise GraphError(f'"edge_probs" has shape {full.shape}, expected ({d}, {d})')
         P, has_p = full, True
-    return A, names, (P if has_p else None)
+    return A, names, (P if has_p else None), B
 
 
 # -- GraphML --
@@ -818,7 +950,16 @@ def _read_graphml(p):
         G = nx.read_graphml(p)
     except Exception as exc:  # networkx raises several XML/parse errors
         raise GraphError(f"invalid GraphML ({exc})") from None
-    return _from_networkx(G)
+    A, names, P = _from_networkx(G)
+    B = np.zeros_like(A)
+    index = {str(v): k for k, v in enumerate(G.nodes)}
+    for u, v, data in G.edges(data=True):  # mixed-graph attributes written by write_graph
+        i, j = index[str(u)], index[str(v)]
+        if str(data.get("bidirected", False)).lower() in ("true", "1"):
+            B[i, j] = B[j, i] = 1
+        if str(data.get("directed", True)).lower() in ("false", "0"):
+            A[i, j] = 0
+    return A, names, P, B
 
 
 # -- DOT --
@@ -828,8 +969,9 @@ def _dot_id(v: str) -> str:
     return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _dot_text(M, labels, P) -> str:
-    lines = [f"// {CONVENTION}; undirected CPDAG edges carry dir=none", "digraph G {"]
+def _dot_text(M, labels, P, B=None) -> str:
+    lines = [f"// {CONVENTION}; undirected CPDAG edges carry dir=none; bidirected edges (i <-> j) dir=both",
+             "digraph G {"]
     lines += [f"  {_dot_id(v)};" for v in labels]
     for i, j in zip(*np.nonzero(M)):
         und = bool(M[j, i])
@@ -842,6 +984,9 @@ def _dot_text(M, labels, P) -> str:
             attrs.append(f"probability={float(P[i, j])!r}")
         tail = f" [{', '.join(attrs)}]" if attrs else ""
         lines.append(f"  {_dot_id(labels[i])} -> {_dot_id(labels[j])}{tail};")
+    if B is not None:
+        lines += [f"  {_dot_id(labels[i])} -> {_dot_id(labels[j])} [dir=both, style=dashed];"
+                  for i, j in zip(*np.nonzero(np.triu(B, 1)))]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -939,17 +1084,21 @@ def _read_dot(p):
             node(v)
         for (s, tgt), op in zip(zip(chain[:-1], chain[1:]), ops):
             und = op == "--" or undirected_graph or a.get("dir", "").lower() == "none"
-            edges.append((s, tgt, {**a, "_und": und}))
+            edges.append((s, tgt, {**a, "_und": und, "_bi": a.get("dir", "").lower() == "both"}))
     if not closed:
         raise GraphError("missing closing '}'")
     d = len(names)
     A = np.zeros((d, d), dtype=np.int8)
+    B = np.zeros((d, d), dtype=np.int8)
     P = np.zeros((d, d))
     has_p = False
     for s, tgt, a in edges:
         i, j = index[s], index[tgt]
         if i == j:
             raise GraphError(f"self-loop at node {s!r}")
+        if a["_bi"]:
+            B[i, j] = B[j, i] = 1
+            continue
         cells = [(i, j), (j, i)] if a["_und"] else [(i, j)]
         for x, y in cells:
             A[x, y] = 1
@@ -960,4 +1109,4 @@ def _read_dot(p):
                     raise GraphError(f"edge {s!r} -> {tgt!r} has non-numeric probability "
                                      f"{a['probability']!r}") from None
                 has_p = True
-    return A, names, (P if has_p else None)
+    return A, names, (P if has_p else None), B

@@ -4,8 +4,8 @@ Adjacency convention: ``A[i, j] = 1`` means ``i -> j`` (row causes column), int8
 edge ``i - j`` with both cells 1. Argument order is always ``(true, pred)``.
 
 =====================  ==========================================================================
-structure              :func:`shd` (reversal costs 1, or 2), :func:`sid` (gadjid), :func:`shd_closure`,
-                       :func:`precision_recall_f1`
+structure              :func:`shd` (reversal costs 1, or 2; mixed graphs too), :func:`sid` (gadjid),
+                       :func:`shd_closure`, :func:`precision_recall_f1`, :func:`bidirected_f1`
 edge probabilities     :func:`auroc`, :func:`auprc` (average precision), :func:`ece`, :func:`brier`
 causal order           :func:`order_divergence` (D_top of Rolland et al. 2022)
 representations        :func:`mcc` (mean correlation coefficient after Hungarian matching)
@@ -47,8 +47,20 @@ def _pair_states(A: np.ndarray) -> np.ndarray:
     return A[iu].astype(np.int64) + 2 * A.T[iu].astype(np.int64)
 
 
-def shd(true, pred, reversal_cost: float = 1) -> int | float:
-    """Structural Hamming distance between two DAGs or CPDAGs (``A[i, j] = 1`` means ``i -> j``).
+def _bidirected_pair(true_bidirected, pred_bidirected, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """The upper-triangle bits (i < j) of two bidirected matrices (None = no bidirected edge)."""
+    from scorecause.graph import as_bidirected
+
+    iu = np.triu_indices(d, 1)
+    out = []
+    for B, which in ((true_bidirected, "true"), (pred_bidirected, "predicted")):
+        out.append(np.zeros(len(iu[0]), dtype=np.int64) if B is None else
+                   as_bidirected(B, d=d, name=f"{which} bidirected matrix")[iu].astype(np.int64))
+    return out[0], out[1]
+
+
+def shd(true, pred, reversal_cost: float = 1, *, true_bidirected=None, pred_bidirected=None) -> int | float:
+    """Structural Hamming distance between two DAGs, CPDAGs or mixed graphs (``A[i, j] = 1`` means ``i -> j``).
 
     For every unordered node pair the endpoint state is one of *none*, ``i -> j``, ``j -> i`` or
     undirected ``i - j`` (both cells 1). A pair whose states differ costs 1 (a missing, extra, or
@@ -57,11 +69,20 @@ def shd(true, pred, reversal_cost: float = 1) -> int | float:
     cdt's ``double_for_anticausal=True`` (for DAGs it equals ``sum |A_true - A_pred|``).
     Comparing CPDAGs (see :func:`scorecause.graph.dag_to_cpdag`) scores a PC/GES output fairly.
 
+    **Mixed graphs** (bidirected edges in separate symmetric matrices ``true_bidirected`` / ``pred_bidirected``,
+    see :func:`scorecause.graph.as_bidirected`): a pair's state is its directed state above together with
+    whether ``i <-> j`` is present, i.e. one of *none*, ``i -> j``, ``j -> i``, undirected, ``i <-> j`` (or a bow,
+    ``i -> j`` plus ``i <-> j``); any mismatch costs 1, a pure reversal (neither side bidirected) costs
+    ``reversal_cost``. Without bidirected matrices the result is the usual SHD.
+
     >>> shd([[0, 1], [0, 0]], [[0, 0], [1, 0]]), shd([[0, 1], [0, 0]], [[0, 0], [1, 0]], reversal_cost=2)
     (1, 2)
+    >>> shd([[0, 1], [0, 0]], [[0, 0], [0, 0]], pred_bidirected=[[0, 1], [1, 0]])   # i -> j vs i <-> j
+    1
     """
     T, P = _pair(true, pred)
-    st, sp = _pair_states(T), _pair_states(P)
+    bt, bp = _bidirected_pair(true_bidirected, pred_bidirected, T.shape[0])
+    st, sp = _pair_states(T) + 4 * bt, _pair_states(P) + 4 * bp
     diff = st != sp
     reversal = diff & (st + sp == 3) & (st * sp == 2)  # {1, 2}: i->j vs j->i
     return int(np.sum(diff & ~reversal)) + reversal_cost * int(np.sum(reversal))
@@ -143,6 +164,32 @@ def precision_recall_f1(true, pred) -> dict[str, float]:
     prec, rec = tp / n_pred, tp / n_true
     f1 = 0.0 if tp == 0 else 2 * prec * rec / (prec + rec)
     return {"precision": prec, "recall": rec, "f1": f1}
+
+
+def bidirected_f1(true_bidirected, pred_bidirected) -> dict[str, float]:
+    """Precision, recall and F1 of the predicted bidirected edges ``i <-> j`` (unordered pairs).
+
+    Both arguments are symmetric 0/1 (d, d) matrices (:func:`scorecause.graph.as_bidirected`); a predicted
+    ``i <-> j`` is a true positive iff the truth has ``i <-> j``. Degenerate cases as
+    :func:`precision_recall_f1`: none on either side gives 1, 1, 1; one side empty gives 0, 0, 0.
+
+    >>> T = [[0, 1, 0], [1, 0, 0], [0, 0, 0]]; P = [[0, 1, 1], [1, 0, 0], [1, 0, 0]]
+    >>> bidirected_f1(T, P)
+    {'precision': 0.5, 'recall': 1.0, 'f1': 0.6666666666666666}
+    """
+    from scorecause.graph import as_bidirected
+
+    Bt = as_bidirected(true_bidirected, name="true bidirected matrix")
+    t, p = _bidirected_pair(Bt, pred_bidirected, Bt.shape[0])
+    t, p = t.astype(bool), p.astype(bool)
+    n_true, n_pred = int(t.sum()), int(p.sum())
+    if n_true == 0 and n_pred == 0:
+        return {"precision": 1.0, "recall": 1.0, "f1": 1.0}
+    if n_true == 0 or n_pred == 0:
+        return {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    tp = int((t & p).sum())
+    prec, rec = tp / n_pred, tp / n_true
+    return {"precision": prec, "recall": rec, "f1": 0.0 if tp == 0 else 2 * prec * rec / (prec + rec)}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -326,7 +373,9 @@ def _cross_corr(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 #: metric names understood by :func:`evaluate` (and ``CausalEstimator.score``)
 METRICS = ("shd", "shd2", "sid", "precision", "recall", "f1", "auroc", "auprc", "ece", "brier",
-           "order_divergence", "shd_closure", "n_edges")
+           "order_divergence", "shd_closure", "n_edges", "bidirected_precision", "bidirected_recall",
+           "bidirected_f1")
+_NEEDS_BIDIRECTED = ("bidirected_precision", "bidirected_recall", "bidirected_f1")
 _NEEDS_PROBS = ("auroc", "auprc", "ece", "brier")
 
 
@@ -339,7 +388,8 @@ def n_edges(A) -> int:
     return int(np.count_nonzero(_pair_states(as_adjacency(A))))
 
 
-def evaluate(true, pred, metrics=None, edge_probs=None, order=None) -> dict[str, float]:
+def evaluate(true, pred, metrics=None, edge_probs=None, order=None, *, true_bidirected=None,
+             pred_bidirected=None) -> dict[str, float]:
     """Compare a predicted graph with the truth by several metrics; returns ``{name: value}``.
 
     Parameters
@@ -350,6 +400,10 @@ def evaluate(true, pred, metrics=None, edge_probs=None, order=None) -> dict[str,
         ``shd2`` is the SHD with reversal cost 2; ``n_edges`` counts the predicted adjacencies.
     edge_probs : (d, d) float, probability of ``i -> j``; needed by auroc, auprc, ece, brier.
     order : permutation of the node indices (sources first); needed by order_divergence.
+    true_bidirected, pred_bidirected : symmetric (d, d) bidirected matrices of mixed graphs (``i <-> j``);
+        ``shd`` / ``shd2`` then use the mixed-graph rule of :func:`shd`, ``bidirected_*`` are computed
+        (:func:`bidirected_f1`; a missing side counts as no bidirected edge), ``sid`` is NaN; precision /
+        recall / f1 stay on the directed cells.
 
     With ``metrics=None`` the metrics whose input is missing are left out, and ``sid`` is NaN when either
     graph is not a DAG (cyclic or with undirected edges). Naming a metric explicitly whose input is missing
@@ -360,9 +414,10 @@ def evaluate(true, pred, metrics=None, edge_probs=None, order=None) -> dict[str,
     """
     T, P = _pair(true, pred)
     explicit = metrics is not None
+    mixed = true_bidirected is not None or pred_bidirected is not None
     if metrics is None:
         names = [m for m in METRICS if not (edge_probs is None and m in _NEEDS_PROBS)
-                 and not (order is None and m == "order_divergence")]
+                 and not (order is None and m == "order_divergence") and not (not mixed and m in _NEEDS_BIDIRECTED)]
     else:
         names = [metrics] if isinstance(metrics, str) else list(metrics)
         unknown = [m for m in names if m not in METRICS]
@@ -372,6 +427,9 @@ def evaluate(true, pred, metrics=None, edge_probs=None, order=None) -> dict[str,
             if m in _NEEDS_PROBS and edge_probs is None:
                 raise ConfigError(f"metric {m!r} needs edge probabilities; pass edge_probs (e.g. an "
                                   "estimator's edge_probs_) or drop it")
+            if m in _NEEDS_BIDIRECTED and not mixed:
+                raise ConfigError(f"metric {m!r} needs bidirected edges; pass true_bidirected / pred_bidirected "
+                                  "(mixed graphs) or drop it")
             if m == "order_divergence" and order is None:
                 raise ConfigError("metric 'order_divergence' needs a causal order; pass order (e.g. an "
                                   "estimator's order_) or drop it")
@@ -379,11 +437,15 @@ def evaluate(true, pred, metrics=None, edge_probs=None, order=None) -> dict[str,
     prf = None
     for m in names:
         if m == "shd":
-            v = shd(T, P)
+            v = shd(T, P, true_bidirected=true_bidirected, pred_bidirected=pred_bidirected)
         elif m == "shd2":
-            v = shd(T, P, reversal_cost=2)
+            v = shd(T, P, reversal_cost=2, true_bidirected=true_bidirected, pred_bidirected=pred_bidirected)
+        elif m in _NEEDS_BIDIRECTED:
+            Bt = np.zeros_like(T) if true_bidirected is None else true_bidirected
+            Bp = np.zeros_like(P) if pred_bidirected is None else pred_bidirected
+            v = bidirected_f1(Bt, Bp)[m.removeprefix("bidirected_")]
         elif m == "sid":
-            if not explicit and not (_is_plain_dag(T) and _is_plain_dag(P)):
+            if not explicit and (mixed or not (_is_plain_dag(T) and _is_plain_dag(P))):
                 v = math.nan
             else:
                 v = sid(T, P)

@@ -89,12 +89,31 @@ def _node_graph(names):
     return G
 
 
-def draw_graph(A, names=None, edge_probs=None, *, ax=None, title: str | None = None, pos=None):
+#: colour of bidirected edges (i <-> j, a hidden common cause) in every drawing
+BIDIRECTED_COLOR = "#c2185b"
+
+
+def draw_bidirected(names, pos, ax, pairs, **style) -> None:
+    """Draw bidirected edges ``i <-> j`` (index pairs): dashed, an arrow head at both ends, curved a little."""
+    import networkx as nx
+
+    if not pairs:
+        return
+    G = _node_graph(names)
+    style = {"edge_color": BIDIRECTED_COLOR, "width": 1.6, **style}
+    nx.draw_networkx_edges(G, pos, ax=ax, edgelist=[(names[i], names[j]) for i, j in pairs], node_size=_NODE_SIZE,
+                           arrows=True, arrowstyle="<|-|>", arrowsize=12, style="dashed",
+                           connectionstyle="arc3,rad=-0.25", **style)
+
+
+def draw_graph(A, names=None, edge_probs=None, *, ax=None, title: str | None = None, pos=None, bidirected=None):
     """Draw the graph ``A`` (``A[i, j] = 1`` means ``i -> j``; both cells = undirected CPDAG edge ``i - j``).
 
     Directed edges get an arrow head, undirected edges are plain lines (one per pair). With ``edge_probs``
     (d, d) the width and opacity of each edge grow with its probability (an undirected edge: the larger of
-    its two directions). ``pos`` defaults to :func:`graph_layout`. Returns the matplotlib Figure.
+    its two directions). ``bidirected`` (symmetric (d, d), ``i <-> j``: a hidden common cause) adds dashed
+    edges with two heads, curved so that a pair with both a directed and a bidirected edge shows both.
+    ``pos`` defaults to :func:`graph_layout`. Returns the matplotlib Figure.
 
     >>> import numpy as np
     >>> fig = draw_graph(np.array([[0, 1], [0, 0]]), ["a", "b"])
@@ -121,10 +140,17 @@ def draw_graph(A, names=None, edge_probs=None, *, ax=None, title: str | None = N
             colors = [(0.1, 0.2, 0.5, 0.25 + 0.75 * v) for v in p]
         _draw_edges(G, pos, ax, [(names[i], names[j]) for i, j in edges], undirected=undirected,
                     width=widths, edge_color=colors)
-    if any(split_edges(M)[1]):
-        ax.legend(handles=[Line2D([], [], color="#1f3d7a", marker=">", lw=1.6, label="directed"),
-                           Line2D([], [], color="#1f3d7a", lw=1.6, label="undirected (orientation unknown)")],
-                  loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=8, frameon=False)
+    bi = [] if bidirected is None else [(int(i), int(j)) for i, j in zip(*np.nonzero(np.triu(np.asarray(bidirected), 1)))]
+    draw_bidirected(names, pos, ax, bi)
+    if any(split_edges(M)[1]) or bi:
+        handles = [Line2D([], [], color="#1f3d7a", marker=">", lw=1.6, label="directed")]
+        if any(split_edges(M)[1]):
+            handles.append(Line2D([], [], color="#1f3d7a", lw=1.6, label="undirected (orientation unknown)"))
+        if bi:
+            handles.append(Line2D([], [], color=BIDIRECTED_COLOR, lw=1.6, ls="--", marker="<",
+                                  label="bidirected (hidden common cause)"))
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(handles), fontsize=8,
+                  frameon=False)
     if title:
         ax.set_title(title)
     return fig

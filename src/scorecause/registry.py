@@ -18,6 +18,7 @@ _METHODS: dict[str, str] = {
     "nogam": "scorecause.discovery.nogam:NoGAM",
     "scoresort": "scorecause.discovery.sort:ScoreSort",
     "varsort": "scorecause.discovery.sort:VarSort",
+    "adascore": "scorecause.discovery.adascore:AdaScore",
     # --- amortized ---
     "avici": "scorecause.amortized.estimator:AVICI",
     "amortized": "scorecause.amortized.aggregator:Amortized",

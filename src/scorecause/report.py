@@ -64,7 +64,8 @@ def _edge_text(names, i, j, undirected: bool) -> str:
 def discovery_report(adjacency, names, *, edge_probs=None, order=None, truth=None, method: str = "",
                      data_description: str = "", params: dict | None = None, runtime_s: float | None = None,
                      command: str | None = None, probability_source: str | None = None,
-                     empty_reason: str | None = None, trust=None) -> str:
+                     empty_reason: str | None = None, trust=None, bidirected=None, truth_bidirected=None,
+                     graph_type: str | None = None, graph_type_reason: str | None = None) -> str:
     """Build the HTML report and return it as a string.
 
     Parameters
@@ -82,6 +83,11 @@ def discovery_report(adjacency, names, *, edge_probs=None, order=None, truth=Non
     empty_reason : why the learned graph has no edge (shown when it has none).
     trust : :class:`scorecause.trust.TrustAssessment` or None; adds the section "Can this graph be trusted?"
         (:func:`trust_section`).
+    bidirected, truth_bidirected : symmetric int (d, d) or None, bidirected edges ``i <-> j`` (hidden common
+        causes) of the learned / true mixed graph (:func:`scorecause.graph.as_bidirected`); drawn dashed with two
+        heads, listed in the edge table, scored by the mixed-graph SHD and ``bidirected_f1``.
+    graph_type, graph_type_reason : what kind of graph was learned (``"dag"``, ``"cpdag"``, ``"mixed"``) and
+        why (AdaScore's ``graph_type_`` / ``graph_type_reason_``), shown in the header.
 
     Examples
     --------
@@ -90,16 +96,21 @@ def discovery_report(adjacency, names, *, edge_probs=None, order=None, truth=Non
     True
     """
     from scorecause import plot
-    from scorecause.graph import as_adjacency
+    from scorecause.graph import as_adjacency, as_bidirected
     from scorecause.metrics import n_edges
 
     A = as_adjacency(adjacency)
     d = A.shape[0]
     names = [str(v) for v in names]
     directed, undirected = plot.split_edges(A)
+    Bp = None if bidirected is None or not np.any(bidirected) else as_bidirected(bidirected, d=d)
+    Bt = None if truth_bidirected is None or not np.any(truth_bidirected) else as_bidirected(truth_bidirected, d=d)
+    bi_pred = [] if Bp is None else [(int(i), int(j)) for i, j in zip(*np.nonzero(np.triu(Bp, 1)))]
     prob_name = probability_source or "edge probability"
     parts = [f"<h1>scorecause discovery report{': ' + html.escape(method) if method else ''}</h1>"]
     count = f"{n_edges(A)} edge{'' if n_edges(A) == 1 else 's'}" + (f" ({len(undirected)} undirected)" if undirected else "")
+    if bi_pred:
+        count += f" + {len(bi_pred)} bidirected"
     meta = [f"generated {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}", f"{d} variables, {count}"]
     if data_description:
         meta.append(html.escape(data_description))
@@ -108,20 +119,31 @@ def discovery_report(adjacency, names, *, edge_probs=None, order=None, truth=Non
     parts.append(f'<p class="meta">{" &middot; ".join(meta)}</p>')
     if command:
         parts.append(f'<p class="meta">command: <code>{html.escape(command)}</code></p>')
+    if graph_type:
+        parts.append(f"<p><strong>Graph type: {html.escape(graph_type.upper())}</strong>"
+                     + (f" &mdash; {html.escape(graph_type_reason)}" if graph_type_reason else "") + "</p>")
     parts.append('<p class="meta">Convention: an edge a &rarr; b means a causes b '
                  "(adjacency A[i, j] = 1 means i &rarr; j); a &mdash; b is an undirected edge (both cells set: "
-                 "the data do not decide its direction), counted once.</p>")
-    if not directed and not undirected:
+                 "the data do not decide its direction), counted once."
+                 + (" a &harr; b (dashed, two heads) is a bidirected edge: a hidden common cause of a and b."
+                    if bi_pred or Bt is not None else "") + "</p>")
+    if not directed and not undirected and not bi_pred:
         parts.append('<p class="empty"><strong>No edge was found.</strong> '
                      + html.escape(empty_reason or "The method returned an empty graph.") + "</p>")
 
     pos = plot.graph_layout(names)  # one layout for every drawing
     title = "learned graph" + (f"\nwidth = {prob_name}" if edge_probs is not None else "")
-    figs = [_img(plot.draw_graph(A, names, edge_probs, title=title, pos=pos), "learned graph")]
+    figs = [_img(plot.draw_graph(A, names, edge_probs, title=title, pos=pos, bidirected=Bp), "learned graph")]
     T = None
+    mixed = Bp is not None or Bt is not None
     if truth is not None:
         T = as_adjacency(truth, d=d)
-        figs.append(_img(plot.draw_comparison(T, A, names, title="learned vs true graph", pos=pos), "comparison"))
+        comp = plot.draw_comparison(T, A, names, title="learned vs true graph"
+                                    + (" (directed part)" if mixed else ""), pos=pos)
+        figs.append(_img(comp, "comparison"))
+        if Bt is not None:
+            figs.append(_img(plot.draw_graph(T, names, title="true graph (latent projection)", pos=pos,
+                                             bidirected=Bt), "true mixed graph"))
     parts.append("<h2>Graph</h2><div class='figs'>" + "".join(figs) + "</div>")
 
     kinds = None
@@ -133,7 +155,11 @@ def discovery_report(adjacency, names, *, edge_probs=None, order=None, truth=Non
             wanted.append("order_divergence")
         if edge_probs is not None:
             wanted += ["auroc", "auprc"]
-        res = evaluate(T, A, metrics=None, edge_probs=edge_probs, order=order)
+        if mixed:
+            wanted += ["bidirected_precision", "bidirected_recall", "bidirected_f1"]
+        res = evaluate(T, A, metrics=None, edge_probs=edge_probs, order=order,
+                       true_bidirected=Bt if mixed else None,
+                       pred_bidirected=(Bp if Bp is not None else np.zeros_like(A)) if mixed else None)
         rows = [(k, _fmt(res[k])) for k in wanted if k in res]
         rows.append(("true edges", n_edges(T)))
         kinds = plot.edge_comparison(T, A)
@@ -142,6 +168,11 @@ def discovery_report(adjacency, names, *, edge_probs=None, order=None, truth=Non
                 + f"; total {sum(len(v) for k, v in kinds.items() if k != 'correct')}). "
                 "precision / recall / f1 count matrix cells, so an undirected edge counts as both directions "
                 "(as <code>scorecause evaluate</code>).</p>")
+        if mixed:
+            note += ("<p class='meta'>Mixed graphs: shd compares each pair's state among none, i &rarr; j, "
+                     "j &rarr; i, undirected, i &harr; j (a mismatch costs 1), so a bidirected edge that is "
+                     "missing, extra, or drawn where the truth has a directed edge costs 1; the comparison drawing "
+                     "shows the directed part only; bidirected_* score the i &harr; j pairs.</p>")
         parts.append("<h2>Metrics against the true graph</h2>" + _table(["metric", "value"], rows) + note)
 
     status = {}
@@ -169,6 +200,14 @@ def discovery_report(adjacency, names, *, edge_probs=None, order=None, truth=Non
             both = bool(T[i, j] and T[j, i])
             rows.append([_edge_text(names, i, j, both)]
                         + ([prob_cell(i, j, both)] if edge_probs is not None else []) + ["missing"])
+    pad = [""] if edge_probs is not None else []
+    for i, j in bi_pred:
+        rows.append([f"{names[i]} ↔ {names[j]}"] + pad
+                    + ([("correct" if Bt is not None and Bt[i, j] else "extra")] if kinds is not None else []))
+    if kinds is not None and Bt is not None:
+        for i, j in zip(*np.nonzero(np.triu(Bt, 1))):
+            if Bp is None or not Bp[i, j]:
+                rows.append([f"{names[i]} ↔ {names[j]}"] + pad + ["missing"])
     header = ["edge"] + ([prob_name + (" (both directions)" if undirected else "")]
                          if edge_probs is not None else []) + (["vs truth"] if kinds is not None else [])
     parts.append("<h2>Edges</h2>" + (_table(header, rows) if rows else "<p>No edge.</p>"))
@@ -232,7 +271,11 @@ def why_no_edges(estimator) -> str:
         edge = f" ({names[i]} → {names[j]})" if names else ""
         return (f"All edge probabilities are at or below the threshold {threshold:g}; the maximum was "
                 f"{float(P[i, j]):.2f}{edge}.")
-    if isinstance(estimator, OrderBasedEstimator) and getattr(estimator, "prune", False) and alpha is not None:
+    if getattr(estimator, "graph_type_", None) == "cpdag" and hasattr(estimator, "alpha_markov"):
+        return (f"Every pair was found conditionally independent at alpha_markov={estimator.alpha_markov:g} "
+                "(partial-correlation tests of the Gaussian score's Jacobian); a larger value keeps more edges.")
+    if (isinstance(estimator, OrderBasedEstimator) and getattr(estimator, "prune", False)
+            or getattr(estimator, "graph_type_", None) in ("dag", "mixed")) and alpha is not None:
         return (f"No edge survived CAM pruning at alpha={alpha:g} (an edge is kept when its p-value is below "
                 "alpha; a larger alpha keeps more edges).")
     if alpha is not None:
@@ -255,9 +298,13 @@ def write_discovery_report(path, estimator, data, *, truth=None, runtime_s=None,
     truth = data.truth if truth is None else truth
     params = {k: v for k, v in estimator.get_params().items() if k not in ("progress",)}
     empty = not np.any(estimator.adjacency_)
+    truth_bidirected = data.meta.get("truth_bidirected") if truth is data.truth else None
     page = discovery_report(estimator.adjacency_, list(estimator.feature_names_in_),
                             edge_probs=getattr(estimator, "edge_probs_", None),
                             order=getattr(estimator, "order_", None), truth=truth,
+                            bidirected=getattr(estimator, "bidirected_", None), truth_bidirected=truth_bidirected,
+                            graph_type=getattr(estimator, "graph_type_", None),
+                            graph_type_reason=getattr(estimator, "graph_type_reason_", None),
                             method=type(estimator).__name__, data_description=data_description,
                             params=params, runtime_s=runtime_s, command=command,
                             probability_source=probability_source(estimator),

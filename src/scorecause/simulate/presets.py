@@ -43,6 +43,7 @@ import numpy as np
 from scorecause.errors import ConfigError
 from scorecause.simulate._checks import check_count, check_rng
 from scorecause.simulate.graphs import sample_graph
+from scorecause.simulate.hidden import choose_confounders, hide_variables
 from scorecause.simulate.scm import AdditiveNoiseSCM, sample_interventional
 
 _AVICI_TRAIN_GRAPHS = [
@@ -155,6 +156,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 PRESETS["mlp-gaussian"] = PRESETS["nonlinear"]
 
+_HIDE_ATTEMPTS = 100
 _OVERRIDES = ("graph", "edges_per_node", "mechanism", "mechanism_params", "root_mechanism", "noise",
               "noise_scale", "heteroscedastic", "intervention", "n_targets", "intervention_value", "known_targets")
 
@@ -243,7 +245,7 @@ def resolve_preset(preset: str, **overrides) -> dict:
 
 
 def simulate(preset: str, *, d: int, n: int, rng: np.random.Generator, n_interventional: int = 0,
-             **overrides):
+             hide: int = 0, **overrides):
     """Simulate one dataset from a named preset: graph, SCM and samples, all drawn from ``rng``.
 
     Parameters
@@ -256,6 +258,10 @@ def simulate(preset: str, *, d: int, n: int, rng: np.random.Generator, n_interve
         :func:`~scorecause.simulate.scm.sample_interventional`): targets are all nodes, or
         ``n_targets`` of them (an int, or a fraction of d), values drawn per row from the preset's
         intervention value distribution; rows interleaved over targets.
+    hide : int -- hide this many variables, chosen (seeded) among those with >= 2 observed children so each
+        is a hidden confounder (the graph is redrawn until it has enough); the result has ``d - hide`` columns
+        and its truth is the latent projection (:mod:`scorecause.simulate.hidden`): directed part in
+        ``truth``, bidirected part in ``meta["truth_bidirected"]``.
     **overrides : change the preset: ``graph`` (kind or dict/list), ``edges_per_node``, ``mechanism`` (kind or
         dict/list), ``mechanism_params`` (dict merged into every mechanism), ``root_mechanism``, ``noise``
         (kind or dict/list), ``noise_scale`` (number or range), ``heteroscedastic`` (False/True/dict of RFF
@@ -287,9 +293,20 @@ def simulate(preset: str, *, d: int, n: int, rng: np.random.Generator, n_interve
     n_interventional = check_count(n_interventional, "n_interventional", 0, "number of interventional rows")
     cfg = resolve_preset(preset, **overrides)
 
-    g = _choose(cfg["graph"], rng)
-    kind = g.pop("kind")
-    A = sample_graph(kind, d, rng, **g)
+    hide = check_count(hide, "hide", 0, "number of hidden variables")
+    if hide and n_interventional:
+        raise ConfigError("hide and n_interventional cannot be combined; simulate observational data to hide "
+                          "variables")
+    for _attempt in range(_HIDE_ATTEMPTS if hide else 1):  # redraw until the graph has `hide` confounders
+        g = _choose(cfg["graph"], rng)
+        kind = g.pop("kind")
+        A = sample_graph(kind, d, rng, **g)
+        hidden = choose_confounders(A, hide, rng) if hide else []
+        if hidden is not None:
+            break
+    else:
+        raise ConfigError(f"no graph among {_HIDE_ATTEMPTS} draws had {hide} variables with >= 2 observed "
+                          f"children each (d={d}); hide fewer variables, raise d or edges_per_node")
     mech = _choose(cfg["mechanism"], rng)
     mkind = mech.pop("kind")
     nz = _choose(cfg["noise"], rng)
@@ -321,4 +338,5 @@ def simulate(preset: str, *, d: int, n: int, rng: np.random.Generator, n_interve
                    "intervention": iv, "root_mechanism": cfg.get("root_mechanism")},
         "n_observational": n, "n_interventional": n_interventional,
     }
-    return Dataset(X, [f"X{j}" for j in range(d)], mask, env, A, meta)
+    ds = Dataset(X, [f"X{j}" for j in range(d)], mask, env, A, meta)
+    return hide_variables(ds, hidden) if hide else ds

@@ -10,19 +10,27 @@ Each round, on the remaining variables: Stein score ``S`` (:mod:`scorecause.scor
 ``R_j`` (a one-dimensional penalised spline, :func:`spline_loo`); the leaf is the smallest error. Then CAM
 pruning.
 
-Both regressions are **out of sample** and tuned by cross-validation in closed form: with the
-eigendecomposition ``K = U diag(lam) U'`` the hat matrix of ridge ``a`` is ``H_a = U diag(lam / (lam + a)) U'``
-and the leave-one-out (LOO) residuals are ``e_i = (y_i - (H_a y)_i) / (1 - (H_a)_ii)``: one ``O(n^3)``
-factorisation per kernel serves the whole ``alpha`` grid (dodiscover refits 5-fold ``KernelRidge`` per
-candidate). The RBF kernel width is ``gamma = c / median(D^2)`` (median heuristic, ``c`` in ``gamma_grid``)
-on standardised data -- not the fixed ``gamma = 0.01`` that the public implementation ends up using (its
-``ridge_gamma`` argument is silently replaced by ``ridge_alpha``). The squared distances of ``X_{-j}`` come from
-the remaining variables' distances by an ``O(n^2)`` downdate.
+Both regressions are **out of sample** and tuned by leave-one-out (LOO) cross-validation in closed form: for
+a linear smoother with hat matrix ``H`` the LOO residuals are ``e_i = (y_i - (H y)_i) / (1 - H_ii)``.
+
+The residual regressions are **Nyström kernel ridge regressions** (:func:`nystrom_krr_loo`): ``r = krr_rank``
+seeded landmark rows ``L`` (the same for every regression), ``K ~ C W^+ C'`` with ``C = K[:, L]``, i.e. ridge
+regression on the ``(n, r)`` features ``Phi = C W^{-1/2}``; one ``O(n r^2)`` decomposition ``Phi_c = U S Q'``
+gives ``H_a = 11'/n + U diag(s^2 / (s^2 + a)) U'`` for the whole ``alpha`` grid. A round with ``m`` variables
+costs ``m`` such regressions: ``O(d^2 n r^2)`` over the run instead of the ``O(d^2 n^3)`` of one ``n x n``
+eigendecomposition per regression (``krr_rank=None`` keeps that exact path, :func:`krr_loo`; dodiscover refits
+5-fold ``KernelRidge`` per candidate). The RBF width is ``gamma = c / median(D^2)`` (median of the ``n x r``
+row-to-landmark distances, ``c`` in ``gamma_grid``) on standardised data -- not the fixed ``gamma = 0.01`` that
+the public implementation ends up using (its ``ridge_gamma`` argument is silently replaced by ``ridge_alpha``).
+The ``(n, r)`` distances of ``X_{-j}`` come from those of the remaining variables by an ``O(n r)`` downdate,
+which is also how a removed leaf leaves them.
 
 Adjacency convention: ``A[i, j] = 1`` means ``i -> j``.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -221,9 +229,11 @@ class NoGAM(OrderBasedEstimator):
         KRR ridges tried by leave-one-out (free once the features are decomposed).
     standardize : bool, default True
         Scale each column to unit variance first (the kernel widths are then comparable).
-    krr_rank : int, default 200
+    krr_rank : int or None, default 200
         Landmark rows of the Nyström residual regressions (capped at ``n``); the same seeded rows for every
         regression. 200 gives the exact regressions' order divergence on the GP-ANM grid (BENCHMARKS.md).
+        None: exact kernel ridge regressions (:func:`krr_loo`, one ``n x n`` eigendecomposition per
+        regression, ``O(d^2 n^3)``; the reference path).
     device : {"cpu", "cuda", "auto"}
         Where the Stein score runs.
     max_rows : int or None, default 4000
@@ -255,7 +265,7 @@ class NoGAM(OrderBasedEstimator):
 
     _parameter_constraints = {**PIPELINE_CONSTRAINTS, **STEIN_CONSTRAINTS, **NYSTROM_CONSTRAINTS,
                               "gamma_grid": POSITIVE_FLOATS, "alphas": POSITIVE_FLOATS, "standardize": [BOOL],
-                              "krr_rank": [Interval(int, 10, None)]}
+                              "krr_rank": [None, Interval(int, 10, None)]}
     kernel_matrices = STEIN_KERNEL_MATRICES  # the Stein state; the regressions are O(n krr_rank)
     max_features = 100  # d^2 / 2 regressions of O(n krr_rank^2) each
 
@@ -277,21 +287,27 @@ class NoGAM(OrderBasedEstimator):
 
     def _memory_bytes(self, n: int, d: int) -> float:
         """The Stein path's (base class) plus the regressions' ``(n, krr_rank)`` buffers (about 5)."""
-        return super()._memory_bytes(n, d) + 8.0 * 5 * n * min(int(self.krr_rank), n)
+        return super()._memory_bytes(n, d) + 8.0 * 5 * n * self._krr_rank(n)
+
+    def _krr_rank(self, n: int) -> int:
+        return n if self.krr_rank is None else min(int(self.krr_rank), n)
 
     def _seconds(self, n: int, d: int) -> float:
         """The Stein path's rounds plus ``d^2 / 2`` regressions of about ``4 n krr_rank^2`` flops (~10 GFLOP/s)."""
         from joblib import effective_n_jobs
 
         fits = 1 + self.n_bootstrap / max(effective_n_jobs(self.n_jobs), 1)
-        r = min(int(self.krr_rank), n)
-        return super()._seconds(n, d) + fits * d * d / 2 * 4 * n * r * r * len(self.gamma_grid) / 1e10
+        r = self._krr_rank(n)
+        per_regression = 4 * n * r * r if self.krr_rank is not None else 10 * n**3  # exact: an n x n eigh
+        return super()._seconds(n, d) + fits * d * d / 2 * per_regression * len(self.gamma_grid) / 1e10
 
     def _order(self, X, precedence, rng, bar=None):
         Z = (X - X.mean(0)) / X.std(0) if self.standardize else np.asarray(X, dtype=np.float64)
         n = Z.shape[0]
-        L = landmark_rows(n, self.krr_rank, self.random_state)  # (r,) landmarks of the residual regressions
+        exact = self.krr_rank is None  # exact kernel ridge regressions: every row, n x n eigendecompositions
+        L = np.arange(n) if exact else landmark_rows(n, self.krr_rank, self.random_state)  # (r,) landmarks
         D2_nl = np.asarray(sq_distances(Z, Z[L]))  # (n, r) distances of the remaining columns, downdated
+        regress = krr_loo if exact else partial(nystrom_krr_loo, landmarks=L)
         state = stein_state(Z, eta=self.eta, device=self.device, scores=self.scores, n_landmarks=self.n_landmarks,
                             random_state=self.random_state)
 
@@ -303,7 +319,7 @@ class NoGAM(OrderBasedEstimator):
                 xj = Z[:, j]
                 D2_rest = D2_nl - (xj[:, None] - xj[L][None, :]) ** 2  # distances of X_{-j}, (n, r)
                 np.clip(D2_rest, 0.0, None, out=D2_rest)
-                R, _, _ = nystrom_krr_loo(D2_rest, L, xj, gamma_grid=self.gamma_grid, alphas=self.alphas)
+                R, _, _ = regress(D2_rest, y=xj, gamma_grid=self.gamma_grid, alphas=self.alphas)
                 _, errs[i], _ = spline_loo(R, S[:, i])
             return errs
 

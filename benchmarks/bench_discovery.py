@@ -8,7 +8,7 @@ Regenerates the tables of the ``discovery`` section of BENCHMARKS.md. Parts (run
     python benchmarks/bench_discovery.py speed-dodiscover --d 50 --n 1000
     python benchmarks/bench_discovery.py das-vs-score --d 100 --n 1000
     python benchmarks/bench_discovery.py large --d 500 --n 5000 [--rounds 5]
-    python benchmarks/bench_discovery.py --nogam --d 10 20 50 --seeds 5 [--peer-max-d 20] [--peer-seeds 1] [--exact-max-d 20]
+    python benchmarks/bench_discovery.py --nogam --d 10 20 50 --seeds 5 [--peer-max-d 20] [--peer-seeds 1] [--exact-max-d 20] [--standardize no]
     python benchmarks/bench_discovery.py --nystrom --n 50000 --d 20 [--sub 5000] [--method score]
 
 ``--nogam`` times NoGAM's ordering (fast Nyström regressions, ``krr_rank=200``) against the exact kernel ridge
@@ -328,7 +328,7 @@ def part_nogam(args):
         for seed in range(args.seeds):
             ds = simulate("score-gp-er", d=d, n=args.n, rng=np.random.default_rng(seed), edges_per_node=1)
             row = [d, args.n, seed]
-            est, wall, cpu = _timed(NoGAM(prune=False).fit, ds)
+            est, wall, cpu = _timed(NoGAM(prune=False, standardize=args.standardize == "yes").fit, ds)
             fast = (wall, cpu, order_divergence(ds.truth, est.order_))
             row += [f"{wall:.1f}", f"{cpu:.1f}", fast[2]]
             if d <= args.exact_max_d:
@@ -389,6 +389,7 @@ def main(argv=None):
     ap.add_argument("--peer-max-d", type=int, default=20, help="nogam: run dodiscover up to this d")
     ap.add_argument("--peer-seeds", type=int, default=1, help="nogam: run dodiscover on the first K seeds only")
     ap.add_argument("--exact-max-d", type=int, default=20, help="nogam: run the exact-KRR NoGAM up to this d")
+    ap.add_argument("--standardize", choices=["yes", "no"], default="yes", help="nogam: the fast NoGAM's standardize")
     ap.add_argument("--method", default="score", help="nystrom: score, das or nogam")
     ap.add_argument("--landmarks", type=int, default=500, help="nystrom: n_landmarks")
     ap.add_argument("--sub", type=int, default=5000, help="nystrom: rows of the exact fit's subsample (0: skip)")

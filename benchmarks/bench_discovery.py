@@ -10,9 +10,17 @@ Regenerates the tables of the ``discovery`` section of BENCHMARKS.md. Parts (run
     python benchmarks/bench_discovery.py large --d 500 --n 5000 [--rounds 5]
     python benchmarks/bench_discovery.py adascore --settings linear gp hidden --seeds 5 \
         --out benchmarks/results/adascore.jsonl      # AdaScore vs GES / SCORE, BENCHMARKS.md "adascore"
+    python benchmarks/bench_discovery.py --nogam --d 10 20 50 --seeds 5 [--peer-max-d 20] [--peer-seeds 1] [--exact-max-d 20] [--standardize no]
+    python benchmarks/bench_discovery.py --nystrom --n 50000 --d 20 [--sub 5000] [--method score]
 
-``speed-dodiscover`` compares with the public dodiscover implementation (py-why/dodiscover on GitHub, not on
-PyPI) **if it is importable** (e.g. ``PYTHONPATH=/path/to/dodiscover``); otherwise it says so and skips
+``--nogam`` times NoGAM's ordering (fast Nyström regressions, ``krr_rank=200``) against the exact kernel ridge
+path (``krr_rank=None``) and dodiscover's NoGAM on the same data (wall and CPU time, D_top). ``--nystrom`` fits
+one method with ``scores="nystrom"`` on all ``n`` rows (full fit, CAM pruning included; wall, CPU, peak RSS)
+and the exact estimator on a seeded ``--sub``-row subsample of the same data; run it under
+``/usr/bin/time -v`` for an independent peak-RSS figure.
+
+``speed-dodiscover`` and ``--nogam`` compare with the public dodiscover implementation (py-why/dodiscover on
+GitHub) **if it is importable** (e.g. ``PYTHONPATH=/path/to/dodiscover``); otherwise they say so and skip
 those columns. Nothing here downloads or builds it. Each part prints a markdown table; ``--csv FILE`` also
 writes the raw rows. BLAS/torch threads are set to 1 (``--threads``) so timings on a shared machine are
 comparable; every ratio is measured in one run.
@@ -387,12 +395,106 @@ def adascore_tables(path) -> str:
                      + (f", {sub.hidden.iloc[0]} hidden" if sub.hidden.iloc[0] else "") + ")\n\n"
                      + _table(list(g.columns), g.values.tolist()))
     return "\n\n".join(parts)
+def _dodiscover_nogam():
+    try:
+        from dodiscover import make_context
+        from dodiscover.toporder import NoGAM as DoNoGAM
+    except Exception as exc:  # noqa: BLE001 - any import failure means "absent"
+        print(f"dodiscover is NOT importable ({type(exc).__name__}: {exc}); its NoGAM columns are skipped. "
+              "Put a dodiscover checkout on PYTHONPATH (outside this repository) to compare.")
+        return None
+    import dodiscover
+
+    print(f"dodiscover imported from {os.path.dirname(dodiscover.__file__)}")
+    return DoNoGAM, make_context
+
+
+def _timed(fn, *args):
+    t, c = time.perf_counter(), time.process_time()
+    out = fn(*args)
+    return out, time.perf_counter() - t, time.process_time() - c
+
+
+def part_nogam(args):
+    """NoGAM ordering: Nyström residual regressions vs exact KRR vs dodiscover, same data, one run per row."""
+    import pandas as pd
+
+    from scorecause.discovery import NoGAM
+    from scorecause.metrics import order_divergence
+    from scorecause.simulate import simulate
+
+    do = _dodiscover_nogam()
+    raw = []
+    for d in args.d:
+        for seed in range(args.seeds):
+            ds = simulate("score-gp-er", d=d, n=args.n, rng=np.random.default_rng(seed), edges_per_node=1)
+            row = [d, args.n, seed]
+            est, wall, cpu = _timed(NoGAM(prune=False, standardize=args.standardize == "yes").fit, ds)
+            fast = (wall, cpu, order_divergence(ds.truth, est.order_))
+            row += [f"{wall:.1f}", f"{cpu:.1f}", fast[2]]
+            if d <= args.exact_max_d:
+                est, wall, cpu = _timed(NoGAM(prune=False, krr_rank=None).fit, ds)
+                row += [f"{wall:.1f}", f"{cpu:.1f}", order_divergence(ds.truth, est.order_)]
+            else:
+                row += ["-", "-", "-"]
+            if do is not None and d <= args.peer_max_d and seed < args.peer_seeds:
+                DoNoGAM, make_context = do
+                df = pd.DataFrame(ds.X, columns=ds.names)
+                model = DoNoGAM(prune=False)
+                _, wall, cpu = _timed(model.learn_graph, df, make_context().variables(data=df).build())
+                theirs = [int(v) for v in model.order_]
+                row += [f"{wall:.1f}", f"{cpu:.1f}", order_divergence(ds.truth, theirs), f"{wall / fast[0]:.1f}x",
+                        f"{cpu / fast[1]:.1f}x"]
+            else:
+                row += ["absent" if do is None else "-", "-", "-", "-", "-"]
+            raw.append(row)
+            print(row, flush=True)
+    header = ["d", "n", "seed", "fast wall (s)", "fast CPU (s)", "D_top fast", "exact-KRR wall (s)",
+              "exact-KRR CPU (s)", "D_top exact-KRR", "dodiscover wall (s)", "dodiscover CPU (s)", "D_top dodiscover",
+              "speed-up wall", "speed-up CPU"]
+    print(_table(header, raw))
+    _write_csv(args.csv, header, raw)
+
+
+def part_nystrom(args):
+    """One method with scores="nystrom" on all rows vs the exact estimator on a row subsample of the same data."""
+    from scorecause.metrics import order_divergence, shd
+    from scorecause.registry import methods
+    from scorecause.simulate import simulate
+
+    d, n = args.d[0], args.n
+    ds = simulate("score-gp-er", d=d, n=n, rng=np.random.default_rng(args.data_seed), edges_per_node=1)
+    rows = []
+    est, wall, cpu = _timed(methods.create(args.method, scores="nystrom", n_landmarks=args.landmarks).fit, ds)
+    rows.append([args.method, "nystrom", args.landmarks, n, f"{wall:.1f}", f"{cpu:.1f}", f"{_peak_gb():.2f}",
+                 order_divergence(ds.truth, est.order_), shd(ds.truth, est.adjacency_)])
+    print(rows[-1], flush=True)
+    if args.sub:
+        sub = ds.subset(np.sort(np.random.default_rng(0).choice(n, args.sub, replace=False)))
+        est, wall, cpu = _timed(methods.create(args.method).fit, sub)
+        rows.append([args.method, "exact", "-", args.sub, f"{wall:.1f}", f"{cpu:.1f}", f"{_peak_gb():.2f}",
+                     order_divergence(ds.truth, est.order_), shd(ds.truth, est.adjacency_)])
+        print(rows[-1], flush=True)
+    header = ["method", "scores", "landmarks", "rows", "wall (s)", "CPU (s)", "peak RSS so far (GB)", "D_top", "SHD"]
+    print(f"d = {d}, score-gp-er ER1, data seed {args.data_seed}")
+    print(_table(header, rows))
+    _write_csv(args.csv, header, rows)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("part", choices=["sachs", "sweep", "cam-backends", "speed-dodiscover", "das-vs-score", "large",
-                                     "adascore"])
+    ap.add_argument("part", nargs="?", choices=["sachs", "sweep", "cam-backends", "speed-dodiscover", "das-vs-score",
+                                                "large", "nogam", "nystrom", "adascore"])
+    ap.add_argument("--nogam", action="store_true", help="the NoGAM speed part (same as part 'nogam')")
+    ap.add_argument("--nystrom", action="store_true", help="the scores='nystrom' large-n part (part 'nystrom')")
+    ap.add_argument("--peer-max-d", type=int, default=20, help="nogam: run dodiscover up to this d")
+    ap.add_argument("--peer-seeds", type=int, default=1, help="nogam: run dodiscover on the first K seeds only")
+    ap.add_argument("--exact-max-d", type=int, default=20, help="nogam: run the exact-KRR NoGAM up to this d")
+    ap.add_argument("--standardize", choices=["yes", "no"], default="yes", help="nogam: the fast NoGAM's standardize")
+    ap.add_argument("--method", default="score", help="nystrom: score, das or nogam")
+    ap.add_argument("--landmarks", type=int, default=500, help="nystrom: n_landmarks")
+    ap.add_argument("--sub", type=int, default=5000, help="nystrom: rows of the exact fit's subsample (0: skip)")
+    ap.add_argument("--data-seed", type=int, default=0)
     ap.add_argument("--settings", nargs="+", default=list(ADASCORE_SETTINGS), choices=list(ADASCORE_SETTINGS),
                     help="adascore: which settings")
     ap.add_argument("--out", default=None, help="adascore: raw JSON-lines results (appended; resumable)")
@@ -410,13 +512,17 @@ def main(argv=None):
     ap.add_argument("--csv", default=None)
     args = ap.parse_args(argv)
     args.d_given = args.d is not None
-    defaults = {"sweep": [10, 20, 50], "speed-dodiscover": [50], "das-vs-score": [100], "large": [500]}
+    args.part = "nogam" if args.nogam else "nystrom" if args.nystrom else args.part
+    if args.part is None:
+        ap.error("give a part (or --nogam / --nystrom)")
+    defaults = {"sweep": [10, 20, 50], "speed-dodiscover": [50], "das-vs-score": [100], "large": [500],
+                "nogam": [20, 50], "nystrom": [20]}
     args.d = args.d or defaults.get(args.part, [10])
     print(f"machine: {_machine()}; threads per process: {args.threads}; command: "
           f"python benchmarks/bench_discovery.py {' '.join(sys.argv[1:] if argv is None else argv)}")
     {"sachs": part_sachs, "sweep": part_sweep, "cam-backends": part_cam_backends,
      "speed-dodiscover": part_speed_dodiscover, "das-vs-score": part_das_vs_score, "large": part_large,
-     "adascore": part_adascore}[args.part](args)
+     "nogam": part_nogam, "nystrom": part_nystrom, "adascore": part_adascore}[args.part](args)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,10 @@ Every estimator class states its reach with three class attributes and one metho
     (a :class:`SizeWarning` naming the limit; the run continues; beyond ten times the limit a
     :class:`~scorecause.errors.DataError`);
 ``max_rows`` parameter (kernel methods)
-    the **large-n path**: above ``max_rows`` rows a seeded random subsample of ``max_rows`` rows is used,
-    with a :class:`SizeWarning` notice; ``max_rows=None`` uses every row;
+    the **large-n path** of ``n x n`` kernels: above ``max_rows`` rows a seeded random subsample of ``max_rows``
+    rows is used, with a :class:`SizeWarning` notice; ``max_rows=None`` uses every row. An estimator whose
+    ``_row_cap()`` returns None uses every row whatever ``max_rows`` says (SCORE, DAS, NoGAM with
+    ``scores="nystrom"``: their memory is ``O(n r)``, and ``_memory_bytes`` knows it);
 ``_memory_bytes(n, d)``
     the estimated peak memory of the fit on ``n`` rows (e.g. 10 float64 ``n x n`` matrices for the Stein
     kernel methods, measured); ``memory_fix`` says what to change when it is too large;
@@ -90,7 +92,8 @@ def check_size(estimator, data):
     if n <= d:
         warnings.warn(f"{name}: only {n} rows for {d} variables (n <= d); the learned graph is unreliable, "
                       "give more rows than variables", SizeWarning, stacklevel=3)
-    max_rows = estimator.get_params(deep=False).get("max_rows")
+    row_cap = getattr(estimator, "_row_cap", None)  # e.g. None for a Nyström score path, which uses every row
+    max_rows = row_cap() if row_cap is not None else estimator.get_params(deep=False).get("max_rows")
     if max_rows is not None and n > max_rows:
         rows = np.sort(np.random.default_rng(_seed(getattr(estimator, "random_state", None)))
                        .choice(n, size=int(max_rows), replace=False))

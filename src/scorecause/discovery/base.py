@@ -37,7 +37,7 @@ from scorecause.data import Dataset, Prior
 from scorecause.discovery.cam import cam_pruning, full_dag
 
 __all__ = ["OrderBasedEstimator", "allowed_leaves", "pick_leaf", "leaf_loop", "bind_prior",
-           "PIPELINE_CONSTRAINTS", "STEIN_CONSTRAINTS"]
+           "PIPELINE_CONSTRAINTS", "STEIN_CONSTRAINTS", "NYSTROM_CONSTRAINTS"]
 
 #: constraints of the pipeline's common hyperparameters (every subclass's table starts from these)
 PIPELINE_CONSTRAINTS = {
@@ -49,6 +49,10 @@ PIPELINE_CONSTRAINTS = {
 STEIN_CONSTRAINTS = {"eta": POSITIVE, "device": DEVICE, "max_rows": [None, Interval(int, 10, None)]}
 #: float64 n x n matrices alive at once in a Stein-kernel fit (peak RSS measured at n = 1000 and 2000)
 STEIN_KERNEL_MATRICES = 10
+#: the Stein score path of SCORE, DAS and NoGAM: exact (n x n kernels) or Nyström (n x r, r = n_landmarks)
+NYSTROM_CONSTRAINTS = {"scores": [Options({"exact", "nystrom"})], "n_landmarks": [Interval(int, 10, None)]}
+#: float64 (n, r) matrices alive at once in a Nyström Stein fit (kernel + distance buffers; peak RSS measured)
+NYSTROM_MATRICES = 3
 
 
 def bind_prior(prior: Prior | None, names) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -152,20 +156,35 @@ class OrderBasedEstimator(CausalEstimator, ABC):
     #: float64 n x n matrices held at once (0: the method has no n x n step)
     kernel_matrices = 0
 
+    def _nystrom_rank(self, n: int) -> int | None:
+        """``r = min(n_landmarks, n)`` when the Stein path is Nyström (``scores="nystrom"``), else None."""
+        return min(int(self.n_landmarks), n) if getattr(self, "scores", "exact") == "nystrom" else None
+
+    def _row_cap(self) -> int | None:
+        """Rows above which :func:`scorecause.limits.check_size` subsamples: ``max_rows`` for ``n x n`` kernels;
+        None (every row) with ``scores="nystrom"``, whose memory is ``O(n r)``."""
+        return None if self._nystrom_rank(1) is not None else self.get_params(deep=False).get("max_rows")
+
     def _memory_bytes(self, n: int, d: int) -> float:
-        """Kernels (``kernel_matrices`` n x n) + CAM designs, times the bootstrap workers running at once."""
+        """Kernels (``kernel_matrices`` n x n, or ``NYSTROM_MATRICES`` n x r) + CAM designs, times the bootstrap
+        workers running at once."""
         from joblib import effective_n_jobs
 
-        one = 8.0 * (self.kernel_matrices * n * n + 3 * n * d * self.n_splines)
+        r = self._nystrom_rank(n)
+        kernels = self.kernel_matrices * n * n if r is None else NYSTROM_MATRICES * n * r + 8 * n * d
+        one = 8.0 * (kernels + 3 * n * d * self.n_splines)
         workers = min(effective_n_jobs(self.n_jobs), self.n_bootstrap) if self.n_bootstrap else 1
         return one * max(workers, 1)
 
     def _seconds(self, n: int, d: int) -> float:
-        """Kernel methods: ``d`` rounds of an ``n^3 / 3`` Cholesky at about 10 GFLOP/s, per bootstrap fit."""
+        """Kernel methods: ``d`` rounds of an ``n^3 / 3`` Cholesky (Nyström: ``3 n r^2`` products) at about
+        10 GFLOP/s, per bootstrap fit."""
         from joblib import effective_n_jobs
 
         fits = 1 + self.n_bootstrap / max(effective_n_jobs(self.n_jobs), 1)
-        return fits * (d * n**3 / 3e10 if self.kernel_matrices else 0.0)
+        r = self._nystrom_rank(n)
+        per_round = n**3 / 3 if r is None else 3.0 * n * r * r + 4.0 * n * r * d
+        return fits * (d * per_round / 1e10 if self.kernel_matrices else 0.0)
 
     def _set_common(self, prune, alpha, pns, n_splines, cam_backend, n_bootstrap, random_state, n_jobs, progress):
         """Store the pipeline's common hyperparameters (called by every subclass's ``__init__``)."""

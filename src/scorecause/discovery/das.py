@@ -25,6 +25,7 @@ from scipy import stats
 
 from scorecause.constraints import PROBABILITY, Interval
 from scorecause.discovery.score import SCORE
+from scorecause.scores.stein import N_LANDMARKS
 
 __all__ = ["DAS", "das_candidates"]
 
@@ -82,8 +83,10 @@ class DAS(SCORE):
         At most ``max_parents`` candidates per node.
     das_cutoff : float, default 0.05
         Welch t-test cutoff against the weakest candidate.
-    dispersion, device, max_rows, prune, alpha, pns, n_splines, cam_backend, n_bootstrap, random_state, n_jobs, progress
-        As in :class:`~scorecause.discovery.score.SCORE` (``alpha`` = CAM cutoff, default 0.001).
+    dispersion, device, max_rows, scores, n_landmarks, prune, alpha, pns, n_splines, cam_backend, n_bootstrap, random_state, n_jobs, progress
+        As in :class:`~scorecause.discovery.score.SCORE` (``alpha`` = CAM cutoff, default 0.001; with
+        ``scores="nystrom"`` the Hessian rows are the Nyström ones, :meth:`NystromStein.hessian_rows
+        <scorecause.scores.stein.NystromStein.hessian_rows>`).
 
     Examples
     --------
@@ -103,11 +106,12 @@ class DAS(SCORE):
     max_features = 1000
 
     def __init__(self, eta: float = 1e-3, min_parents: int = 5, max_parents: int = 20, das_cutoff: float = 0.05,
-                 dispersion: str = "var", *, device="cpu", max_rows: int | None = 5000, prune: bool = True,
-                 alpha: float = 1e-3, pns: bool = False, n_splines: int = 10, cam_backend: str = "bspline",
-                 n_bootstrap: int = 0, random_state=None, n_jobs: int | None = 1, progress: bool = False):
-        super().__init__(eta=eta, dispersion=dispersion, device=device, max_rows=max_rows, prune=prune,
-                         alpha=alpha, pns=pns,
+                 dispersion: str = "var", *, device="cpu", max_rows: int | None = 5000, scores: str = "exact",
+                 n_landmarks: int = N_LANDMARKS, prune: bool = True, alpha: float = 1e-3, pns: bool = False,
+                 n_splines: int = 10, cam_backend: str = "bspline", n_bootstrap: int = 0, random_state=None,
+                 n_jobs: int | None = 1, progress: bool = False):
+        super().__init__(eta=eta, dispersion=dispersion, device=device, max_rows=max_rows, scores=scores,
+                         n_landmarks=n_landmarks, prune=prune, alpha=alpha, pns=pns,
                          n_splines=n_splines, cam_backend=cam_backend, n_bootstrap=n_bootstrap,
                          random_state=random_state, n_jobs=n_jobs, progress=progress)
         self.min_parents = min_parents
@@ -125,7 +129,7 @@ class DAS(SCORE):
     def _candidates(self, X, order, rng):
         state = self._first[0]  # first SCORE round: kernel + factor on all columns (reused, not recomputed)
         del self._first
-        rows = _predecessor_hessian_rows(state, order)
+        rows = state.predecessor_hessian_rows(order)
         return das_candidates(rows.__getitem__, order, min_parents=self.min_parents, max_parents=self.max_parents,
                               das_cutoff=self.das_cutoff)
 

@@ -10,28 +10,45 @@ Each round, on the remaining variables: Stein score ``S`` (:mod:`scorecause.scor
 ``R_j`` (a one-dimensional penalised spline, :func:`spline_loo`); the leaf is the smallest error. Then CAM
 pruning.
 
-Both regressions are **out of sample** and tuned by cross-validation in closed form: with the
-eigendecomposition ``K = U diag(lam) U'`` the hat matrix of ridge ``a`` is ``H_a = U diag(lam / (lam + a)) U'``
-and the leave-one-out (LOO) residuals are ``e_i = (y_i - (H_a y)_i) / (1 - (H_a)_ii)``: one ``O(n^3)``
-factorisation per kernel serves the whole ``alpha`` grid (dodiscover refits 5-fold ``KernelRidge`` per
-candidate). The RBF kernel width is ``gamma = c / median(D^2)`` (median heuristic, ``c`` in ``gamma_grid``)
-on standardised data -- not the fixed ``gamma = 0.01`` that the public implementation ends up using (its
-``ridge_gamma`` argument is silently replaced by ``ridge_alpha``). The squared distances of ``X_{-j}`` come from
-the remaining variables' distances by an ``O(n^2)`` downdate.
+Both regressions are **out of sample** and tuned by leave-one-out (LOO) cross-validation in closed form: for
+a linear smoother with hat matrix ``H`` the LOO residuals are ``e_i = (y_i - (H y)_i) / (1 - H_ii)``.
+
+The residual regressions are **Nyström kernel ridge regressions** (:func:`nystrom_krr_loo`): ``r = krr_rank``
+seeded landmark rows ``L`` (the same for every regression), ``K ~ C W^+ C'`` with ``C = K[:, L]``, i.e. ridge
+regression on the ``(n, r)`` features ``Phi = C W^{-1/2}``; one ``O(n r^2)`` decomposition ``Phi_c = U S Q'``
+gives ``H_a = 11'/n + U diag(s^2 / (s^2 + a)) U'`` for the whole ``alpha`` grid. A round with ``m`` variables
+costs ``m`` such regressions: ``O(d^2 n r^2)`` over the run instead of the ``O(d^2 n^3)`` of one ``n x n``
+eigendecomposition per regression (``krr_rank=None`` keeps that exact path, :func:`krr_loo`; dodiscover refits
+5-fold ``KernelRidge`` per candidate). The RBF width is ``gamma = c / median(D^2)`` (median of the ``n x r``
+row-to-landmark distances, ``c`` in ``gamma_grid``) on standardised data -- not the fixed ``gamma = 0.01`` that
+the public implementation ends up using (its ``ridge_gamma`` argument is silently replaced by ``ridge_alpha``).
+The ``(n, r)`` distances of ``X_{-j}`` come from those of the remaining variables by an ``O(n r)`` downdate,
+which is also how a removed leaf leaves them.
 
 Adjacency convention: ``A[i, j] = 1`` means ``i -> j``.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from scorecause.constraints import BOOL, POSITIVE_FLOATS
-from scorecause.discovery.base import PIPELINE_CONSTRAINTS, STEIN_CONSTRAINTS, OrderBasedEstimator, leaf_loop
-from scorecause.discovery.score import SteinState
+from scorecause.constraints import BOOL, POSITIVE_FLOATS, Interval
+from scorecause.discovery.base import (
+    NYSTROM_CONSTRAINTS,
+    PIPELINE_CONSTRAINTS,
+    STEIN_CONSTRAINTS,
+    STEIN_KERNEL_MATRICES,
+    OrderBasedEstimator,
+    leaf_loop,
+)
+from scorecause.discovery.score import stein_state
+from scorecause.scores.kernels import sq_distances
+from scorecause.scores.stein import N_LANDMARKS, landmark_rows
 
-__all__ = ["NoGAM", "krr_loo", "spline_loo"]
+__all__ = ["NoGAM", "krr_loo", "nystrom_krr_loo", "spline_loo"]
 
 DEFAULT_ALPHAS = (1e-3, 1e-2, 1e-1, 1.0)
 
@@ -121,8 +138,85 @@ def krr_loo(D2: np.ndarray, y: np.ndarray, *, gamma_grid=(1.0,), alphas=DEFAULT_
     return best
 
 
+def nystrom_krr_loo(D2_nl: np.ndarray, landmarks: np.ndarray, y: np.ndarray, *, gamma_grid=(1.0,),
+                    alphas=DEFAULT_ALPHAS, rank_tol: float = 1e-8):
+    """Nyström kernel ridge regression with an intercept and leave-one-out residuals in closed form.
+
+    The RBF kernel ``K = exp(-gamma D^2)`` is replaced by its Nyström approximation on ``r`` landmark rows
+    ``L`` (Williams & Seeger 2001), ``K ~ C W^+ C'`` with ``C = K[:, L]`` (n, r) and ``W = K[L, L]`` (r, r).
+    With ``W = V diag(w) V'`` (eigenvalues below ``rank_tol * max(w)`` dropped) the feature map
+    ``Phi = C V diag(w)^{-1/2}`` (n, k) satisfies ``Phi Phi' = C W^+ C'``, so kernel ridge regression with
+    that kernel is ridge regression on ``Phi``. Centring ``Phi`` and ``y`` fits the intercept; with the thin
+    decomposition ``Phi_c = U diag(sigma) Q'`` the hat matrix of ridge ``a`` is
+    ``H_a = 1 1'/n + U diag(sigma^2 / (sigma^2 + a)) U'`` and the leave-one-out residuals are
+
+    .. math:: e_i = \\frac{y_i - \\hat y_i}{1 - (H_a)_{ii}},
+
+    for every ``a`` from one ``O(n k^2)`` decomposition (``k <= r``): ``O(n r^2)`` per kernel width instead of
+    the ``O(n^3)`` eigendecomposition of the exact :func:`krr_loo`, memory ``O(n r)``.
+
+    Parameters
+    ----------
+    D2_nl : (n, r) squared distances between all rows and the landmark rows (of the regression inputs).
+    landmarks : (r,) int, row indices of the landmarks (so ``D2_nl[landmarks]`` is their (r, r) block).
+    y : (n,) response.
+    gamma_grid : multipliers ``c`` of the RBF width ``gamma = c / median(D2_nl)``.
+    alphas : ridge values (on the scale of the kernel's eigenvalues, as in :func:`krr_loo`).
+    rank_tol : relative eigenvalue cut-off of ``W``.
+
+    Returns
+    -------
+    (residuals (n,), mse, (gamma, alpha)) -- LOO residuals ``y_i - f_{-i}(x_i)`` of the best pair.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.uniform(-2, 2, 400); y = np.sin(2 * x) + 0.1 * rng.normal(size=400)
+    >>> L = np.arange(0, 400, 4)
+    >>> e, mse, _ = nystrom_krr_loo((x[:, None] - x[L][None, :]) ** 2, L, y)
+    >>> bool(0.005 < mse < 0.02)
+    True
+    """
+    y = np.asarray(y, dtype=np.float64)
+    yc = y - y.mean()
+    n = yc.size
+    med = _median(D2_nl)
+    if med <= 0:
+        med = float(D2_nl[D2_nl > 0].min()) if np.any(D2_nl > 0) else 1.0
+    alphas = np.asarray(alphas, dtype=np.float64)
+    best = (None, np.inf, None)
+    for c in gamma_grid:
+        gamma = float(c) / med
+        C = np.exp(-gamma * D2_nl)  # (n, r)
+        w, V = np.linalg.eigh(C[landmarks])  # W = K[L, L], (r,), (r, r)
+        keep = w > rank_tol * w.max()
+        P = V[:, keep] / np.sqrt(w[keep])  # (r, k): Phi = C P
+        C -= C.mean(axis=0)  # centred features fit the intercept
+        s2, Q = np.linalg.eigh(P.T @ (C.T @ C) @ P)  # sigma^2 of Phi_c = C P, (k,), (k, k)
+        ok = s2 > 1e-8 * alphas.min()  # directions with sigma^2 << alpha carry no weight
+        s2 = s2[ok]
+        U = C @ (P @ (Q[:, ok] / np.sqrt(s2)))  # (n, k') orthonormal columns spanning Phi_c
+        del C
+        Uy = U.T @ yc
+        U2 = U * U
+        for a in alphas:
+            f = s2 / (s2 + a)  # shrinkage factors
+            fit = U @ (f * Uy)
+            hdiag = 1.0 / n + U2 @ f
+            e = (yc - fit) / np.maximum(1.0 - hdiag, 1e-12)
+            mse = float(np.mean(e * e))
+            if mse < best[1]:
+                best = (e, mse, (gamma, float(a)))
+    return best
+
+
 class NoGAM(OrderBasedEstimator):
     """NoGAM: leaf = score best predicted by its own regression residual (any noise law); CAM pruning.
+
+    Each round costs one Stein score (``O(n^3)`` exact, ``O(n r^2)`` Nyström) plus, per remaining variable,
+    a Nyström kernel ridge regression (:func:`nystrom_krr_loo`, ``O(n krr_rank^2)``) and a 1-D spline
+    (:func:`spline_loo`): ``O(d n^3 + d^2 n krr_rank^2)`` in total instead of the ``O(d^2 n^3)`` of exact
+    kernel ridge regressions.
 
     Parameters
     ----------
@@ -130,18 +224,29 @@ class NoGAM(OrderBasedEstimator):
         Ridge of the Stein score estimator.
     gamma_grid : tuple of float, default (1.0,)
         RBF widths ``c / median(D^2)`` tried by leave-one-out (each extra value costs one more
-        eigendecomposition per regression; e.g. ``(0.5, 1.0, 2.0)`` for a wider search).
+        ``O(n krr_rank^2)`` decomposition per regression; e.g. ``(0.5, 1.0, 2.0)`` for a wider search).
     alphas : tuple of float
-        KRR ridges tried by leave-one-out (free once the kernel is factorised).
+        KRR ridges tried by leave-one-out (free once the features are decomposed).
     standardize : bool, default True
         Scale each column to unit variance first (the kernel widths are then comparable).
+    krr_rank : int or None, default 200
+        Landmark rows of the Nyström residual regressions (capped at ``n``); the same seeded rows for every
+        regression. 200 gives the exact regressions' order divergence on the GP-ANM grid (BENCHMARKS.md).
+        None: exact kernel ridge regressions (:func:`krr_loo`, one ``n x n`` eigendecomposition per
+        regression, ``O(d^2 n^3)``; the reference path).
     device : {"cpu", "cuda", "auto"}
         Where the Stein score runs.
     max_rows : int or None, default 4000
         Above this many rows, fit on a seeded random subsample of ``max_rows`` rows (warning): its ``n x n``
-        kernels then need under 2 GB. None uses every row.
+        Stein kernels then need under 2 GB. None uses every row. Ignored with ``scores="nystrom"``.
+    scores : {"exact", "nystrom"}, default "exact"
+        Stein score estimator; ``"nystrom"`` (``n_landmarks`` landmarks) keeps every step ``O(n r)`` in memory,
+        for large ``n`` (see :class:`~scorecause.discovery.score.SCORE`).
+    n_landmarks : int, default 500
+        Nyström rank of the Stein score (``scores="nystrom"`` only).
     prune, alpha, pns, n_splines, cam_backend, n_bootstrap, random_state, n_jobs, progress
-        See :class:`~scorecause.discovery.base.OrderBasedEstimator` (``alpha`` = CAM cutoff, default 0.001).
+        See :class:`~scorecause.discovery.base.OrderBasedEstimator` (``alpha`` = CAM cutoff, default 0.001;
+        ``random_state`` also draws the landmarks, None = seed 0).
 
     Examples
     --------
@@ -154,36 +259,57 @@ class NoGAM(OrderBasedEstimator):
     References
     ----------
     Montagna, Noceti, Rosasco, Zhang, Locatello. Causal discovery with score matching on additive models with
-    arbitrary noise. CLeaR 2023 (arXiv 2304.03265).
+    arbitrary noise. CLeaR 2023 (arXiv 2304.03265). Williams & Seeger. Using the Nyström method to speed up
+    kernel machines. NIPS 2001.
     """
 
-    _parameter_constraints = {**PIPELINE_CONSTRAINTS, **STEIN_CONSTRAINTS, "gamma_grid": POSITIVE_FLOATS,
-                              "alphas": POSITIVE_FLOATS, "standardize": [BOOL]}
-    kernel_matrices = 12  # Stein state + per-column KRR eigendecomposition (peak RSS measured)
-    max_features = 50  # d^2 / 2 eigendecompositions of n x n matrices
+    _parameter_constraints = {**PIPELINE_CONSTRAINTS, **STEIN_CONSTRAINTS, **NYSTROM_CONSTRAINTS,
+                              "gamma_grid": POSITIVE_FLOATS, "alphas": POSITIVE_FLOATS, "standardize": [BOOL],
+                              "krr_rank": [None, Interval(int, 10, None)]}
+    kernel_matrices = STEIN_KERNEL_MATRICES  # the Stein state; the regressions are O(n krr_rank)
+    max_features = 100  # d^2 / 2 regressions of O(n krr_rank^2) each
 
-    def __init__(self, eta: float = 1e-3, gamma_grid=(1.0,), alphas=DEFAULT_ALPHAS,
-                 standardize: bool = True, *, device="cpu", max_rows: int | None = 4000, prune: bool = True,
-                 alpha: float = 1e-3, pns: bool = False, n_splines: int = 10, cam_backend: str = "bspline",
-                 n_bootstrap: int = 0, random_state=None, n_jobs: int | None = 1, progress: bool = False):
+    def __init__(self, eta: float = 1e-3, gamma_grid=(1.0,), alphas=DEFAULT_ALPHAS, standardize: bool = True,
+                 krr_rank: int = 200, *, device="cpu", max_rows: int | None = 4000, scores: str = "exact",
+                 n_landmarks: int = N_LANDMARKS, prune: bool = True, alpha: float = 1e-3, pns: bool = False,
+                 n_splines: int = 10, cam_backend: str = "bspline", n_bootstrap: int = 0, random_state=None,
+                 n_jobs: int | None = 1, progress: bool = False):
         self.eta = eta
         self.gamma_grid = gamma_grid
         self.alphas = alphas
         self.standardize = standardize
+        self.krr_rank = krr_rank
         self.device = device
         self.max_rows = max_rows
+        self.scores = scores
+        self.n_landmarks = n_landmarks
         self._set_common(prune, alpha, pns, n_splines, cam_backend, n_bootstrap, random_state, n_jobs, progress)
 
+    def _memory_bytes(self, n: int, d: int) -> float:
+        """The Stein path's (base class) plus the regressions' ``(n, krr_rank)`` buffers (about 5)."""
+        return super()._memory_bytes(n, d) + 8.0 * 5 * n * self._krr_rank(n)
+
+    def _krr_rank(self, n: int) -> int:
+        return n if self.krr_rank is None else min(int(self.krr_rank), n)
+
     def _seconds(self, n: int, d: int) -> float:
-        """``d^2 / 2`` eigendecompositions of ``n x n`` kernels (about ``10 n^3`` flops each, ~10 GFLOP/s)."""
+        """The Stein path's rounds plus ``d^2 / 2`` regressions of about ``4 n krr_rank^2`` flops (~10 GFLOP/s)."""
         from joblib import effective_n_jobs
 
         fits = 1 + self.n_bootstrap / max(effective_n_jobs(self.n_jobs), 1)
-        return fits * d * d / 2 * 10 * n**3 / 1e10
+        r = self._krr_rank(n)
+        per_regression = 4 * n * r * r if self.krr_rank is not None else 10 * n**3  # exact: an n x n eigh
+        return super()._seconds(n, d) + fits * d * d / 2 * per_regression * len(self.gamma_grid) / 1e10
 
     def _order(self, X, precedence, rng, bar=None):
         Z = (X - X.mean(0)) / X.std(0) if self.standardize else np.asarray(X, dtype=np.float64)
-        state = SteinState(Z, self.eta, self.device)
+        n = Z.shape[0]
+        exact = self.krr_rank is None  # exact kernel ridge regressions: every row, n x n eigendecompositions
+        L = np.arange(n) if exact else landmark_rows(n, self.krr_rank, self.random_state)  # (r,) landmarks
+        D2_nl = np.asarray(sq_distances(Z, Z[L]))  # (n, r) distances of the remaining columns, downdated
+        regress = krr_loo if exact else partial(nystrom_krr_loo, landmarks=L)
+        state = stein_state(Z, eta=self.eta, device=self.device, scores=self.scores, n_landmarks=self.n_landmarks,
+                            random_state=self.random_state)
 
         def criterion(remaining):
             state.compute(remaining)
@@ -191,14 +317,17 @@ class NoGAM(OrderBasedEstimator):
             errs = np.empty(len(remaining))
             for i, j in enumerate(remaining):
                 xj = Z[:, j]
-                D2_rest = state.D2 - (xj[:, None] - xj[None, :]) ** 2  # distances of X_{-j}, (n, n)
+                D2_rest = D2_nl - (xj[:, None] - xj[L][None, :]) ** 2  # distances of X_{-j}, (n, r)
                 np.clip(D2_rest, 0.0, None, out=D2_rest)
-                R, _, _ = krr_loo(D2_rest, xj, gamma_grid=self.gamma_grid, alphas=self.alphas)
-                del D2_rest
+                R, _, _ = regress(D2_rest, y=xj, gamma_grid=self.gamma_grid, alphas=self.alphas)
                 _, errs[i], _ = spline_loo(R, S[:, i])
             return errs
 
-        # n x n eigendecompositions below ~600 rows and the tiny spline systems run fastest on one BLAS thread
-        with threadpool_limits(1 if Z.shape[0] <= 600 else None):
-            return leaf_loop(Z.shape[1], criterion, precedence, on_remove=lambda leaf, pos: state.remove(leaf),
-                             bar=bar)
+        def remove(leaf, pos):
+            state.remove(leaf)
+            xl = Z[:, leaf]
+            D2_nl[...] = np.clip(D2_nl - (xl[:, None] - xl[L][None, :]) ** 2, 0.0, None)
+
+        # the (n, r) regressions and the tiny spline systems run fastest on one BLAS thread below ~600 rows
+        with threadpool_limits(1 if n <= 600 else None):
+            return leaf_loop(Z.shape[1], criterion, precedence, on_remove=remove, bar=bar)

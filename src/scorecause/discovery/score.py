@@ -30,6 +30,7 @@ import numpy as np
 
 from scorecause.constraints import Options
 from scorecause.discovery.base import (
+    NYSTROM_CONSTRAINTS,
     PIPELINE_CONSTRAINTS,
     STEIN_CONSTRAINTS,
     STEIN_KERNEL_MATRICES,
@@ -39,7 +40,7 @@ from scorecause.discovery.base import (
 from scorecause.scores import stein
 from scorecause.scores.kernels import downdate_sq_distances, median_bandwidth, sq_distances
 
-__all__ = ["SCORE", "SteinState"]
+__all__ = ["SCORE", "SteinState", "NystromSteinState", "stein_state"]
 
 
 class SteinState:
@@ -85,6 +86,72 @@ class SteinState:
         return stein.hessian_rows_from_kernel(self.sk, rows=local, eta=self.eta, G=self.G).cpu().numpy()
 
 
+    def predecessor_hessian_rows(self, order) -> dict:
+        """``{l: (n, d)}`` Hessian entries ``H[:, l, j]`` for the predecessors ``j`` of ``l`` (DAS), on all columns."""
+        from scorecause.discovery.das import _predecessor_hessian_rows
+
+        return _predecessor_hessian_rows(self, order)
+
+
+class NystromSteinState:
+    """The same interface as :class:`SteinState`, with the Nyström Stein estimator (memory ``O(n r)``).
+
+    ``r = min(n_landmarks, n)`` landmark rows are drawn once (seeded); each ``compute(cols)`` builds
+    :class:`scorecause.scores.stein.NystromStein` on the current columns (the ``r x n`` distances are
+    recomputed, ``O(n r m)``, cheaper than the ``O(n r^2)`` solve). Nothing ``n x n`` is ever formed.
+    """
+
+    def __init__(self, X: np.ndarray, eta: float = 1e-3, device="cpu", *, n_landmarks: int = stein.N_LANDMARKS,
+                 random_state=None, rank_tol: float = 1e-4):
+        self.X = np.asarray(X, dtype=np.float64)
+        self.eta = float(eta)
+        self.device = device
+        self.rank_tol = rank_tol
+        self.landmarks = stein.landmark_rows(self.X.shape[0], n_landmarks, random_state)  # (r,)
+
+    def remove(self, j: int) -> None:
+        """Nothing to downdate: the landmark distances are rebuilt from the remaining columns."""
+
+    def compute(self, cols) -> None:
+        self.cols = np.asarray(cols, dtype=int)
+        self.ny = stein.NystromStein(self.X[:, self.cols], self.landmarks, etas=(self.eta,), rank_tol=self.rank_tol,
+                                     device=self.device)
+        self.G = None
+
+    def score(self) -> np.ndarray:
+        self.G = self.ny.score(self.eta)
+        return self.G.cpu().numpy()
+
+    def hessian_diag(self) -> np.ndarray:
+        H, self.G = self.ny.hessian_diag(self.eta, G=self.G)
+        return H.cpu().numpy()
+
+    def hessian_rows(self, rows) -> np.ndarray:
+        pos = {int(v): i for i, v in enumerate(self.cols)}
+        if self.G is None:
+            self.score()
+        return self.ny.hessian_rows([pos[int(c)] for c in rows], eta=self.eta, G=self.G).cpu().numpy()
+
+    def predecessor_hessian_rows(self, order) -> dict:
+        """``{l: (n, d)}`` full Hessian rows of every node (the predecessors' entries are the ones DAS reads)."""
+        order = [int(v) for v in order]
+        H = self.hessian_rows(order)  # (n, d, d), rows in the order's sequence
+        return {leaf: H[:, i, :] for i, leaf in enumerate(order)}
+
+
+def stein_state(X, *, eta: float = 1e-3, device="cpu", scores: str = "exact", n_landmarks: int = stein.N_LANDMARKS,
+                random_state=None):
+    """The Stein quantities of a leaf-removal loop: :class:`SteinState` (``scores="exact"``, ``O(n^2)`` memory)
+    or :class:`NystromSteinState` (``scores="nystrom"``, ``O(n r)``)."""
+    if scores == "exact":
+        return SteinState(X, eta, device)
+    if scores == "nystrom":
+        return NystromSteinState(X, eta, device, n_landmarks=n_landmarks, random_state=random_state)
+    from scorecause.errors import ConfigError
+
+    raise ConfigError(f"scores must be 'exact' or 'nystrom', got {scores!r}")
+
+
 def dispersion(H: np.ndarray, kind: str = "var") -> np.ndarray:
     """Column dispersion of ``H`` (n, m): ``"var"`` (SCORE paper) or ``"median"`` (mean |H - median H|)."""
     if kind == "var":
@@ -97,14 +164,15 @@ def dispersion(H: np.ndarray, kind: str = "var") -> np.ndarray:
 
 
 def stein_leaf_order(X, criterion, precedence=None, *, eta: float = 1e-3, device="cpu", bar=None,
-                     first_state=None):
+                     first_state=None, scores: str = "exact", n_landmarks: int = stein.N_LANDMARKS,
+                     random_state=None):
     """Leaf-removal ordering where ``criterion(state) -> (m,)`` scores the current columns (smaller = leaf).
 
     ``first_state``, if a list, receives a copy of the quantities of the first round (all columns) -- DAS
-    reuses them for the full Hessian.
+    reuses them for the full Hessian. ``scores``, ``n_landmarks``, ``random_state``: see :func:`stein_state`.
     """
     X = np.asarray(X, dtype=np.float64)
-    state = SteinState(X, eta, device)
+    state = stein_state(X, eta=eta, device=device, scores=scores, n_landmarks=n_landmarks, random_state=random_state)
 
     def crit(remaining):
         state.compute(remaining)
@@ -180,9 +248,17 @@ class SCORE(OrderBasedEstimator):
         Leaf criterion: variance of the Hessian diagonal (paper) or mean absolute deviation from its median.
     max_rows : int or None, default 5000
         Above this many rows, fit on a seeded random subsample of ``max_rows`` rows (warning): its ``n x n``
-        kernels then need under 2 GB. None uses every row.
+        kernels then need under 2 GB. None uses every row. Ignored with ``scores="nystrom"`` (every row is used).
+    scores : {"exact", "nystrom"}, default "exact"
+        Stein estimator of the score and Hessian: ``"exact"`` (``n x n`` kernel, ``O(n^3)`` per round) or
+        ``"nystrom"`` (:class:`~scorecause.scores.stein.NystromStein` on ``n_landmarks`` seeded landmark rows:
+        ``O(n r^2)`` time and about ``3 n r`` floats of memory per round, never ``n x n``) for large ``n``.
+    n_landmarks : int, default 500
+        Nyström rank ``r`` (``scores="nystrom"`` only; capped at ``n``). Memory about ``24 n r`` bytes:
+        n = 50,000 and r = 500 need ~0.6 GB.
     prune, alpha, pns, n_splines, cam_backend, n_bootstrap, random_state, n_jobs, progress
-        See :class:`~scorecause.discovery.base.OrderBasedEstimator` (``alpha`` = CAM cutoff, default 0.001).
+        See :class:`~scorecause.discovery.base.OrderBasedEstimator` (``alpha`` = CAM cutoff, default 0.001;
+        ``random_state`` also draws the Nyström landmarks, None = seed 0).
 
     Attributes
     ----------
@@ -205,21 +281,24 @@ class SCORE(OrderBasedEstimator):
     """
 
     tags = {**OrderBasedEstimator.tags, "gaussian_noise": True}
-    _parameter_constraints = {**PIPELINE_CONSTRAINTS, **STEIN_CONSTRAINTS,
+    _parameter_constraints = {**PIPELINE_CONSTRAINTS, **STEIN_CONSTRAINTS, **NYSTROM_CONSTRAINTS,
                               "dispersion": [Options({"var", "median"})]}
     kernel_matrices = STEIN_KERNEL_MATRICES
 
     def __init__(self, eta: float = 1e-3, dispersion: str = "var", *, device="cpu", max_rows: int | None = 5000,
-                 prune: bool = True, alpha: float = 1e-3, pns: bool = False, n_splines: int = 10,
-                 cam_backend: str = "bspline", n_bootstrap: int = 0, random_state=None, n_jobs: int | None = 1,
-                 progress: bool = False):
+                 scores: str = "exact", n_landmarks: int = stein.N_LANDMARKS, prune: bool = True,
+                 alpha: float = 1e-3, pns: bool = False, n_splines: int = 10, cam_backend: str = "bspline",
+                 n_bootstrap: int = 0, random_state=None, n_jobs: int | None = 1, progress: bool = False):
         self.eta = eta
         self.dispersion = dispersion
         self.device = device
         self.max_rows = max_rows
+        self.scores = scores
+        self.n_landmarks = n_landmarks
         self._set_common(prune, alpha, pns, n_splines, cam_backend, n_bootstrap, random_state, n_jobs, progress)
 
     def _order(self, X, precedence, rng, bar=None, first_state=None):
         kind = self.dispersion
         return stein_leaf_order(X, lambda st: dispersion(st.hessian_diag(), kind), precedence, eta=self.eta,
-                                device=self.device, bar=bar, first_state=first_state)
+                                device=self.device, bar=bar, first_state=first_state, scores=self.scores,
+                                n_landmarks=self.n_landmarks, random_state=self.random_state)

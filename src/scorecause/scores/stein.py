@@ -66,6 +66,10 @@ __all__ = [
     "stein_hessian_diag",
     "stein_hessian",
     "SteinEstimator",
+    "NystromStein",
+    "LandmarkSolver",
+    "landmark_rows",
+    "N_LANDMARKS",
 ]
 
 ETA = 1e-3
@@ -358,19 +362,167 @@ def stein_hessian(X, *, eta: float = ETA, rows=None, bandwidth: float | None = N
 
 
 # ------------------------------------------------------------------------------------------------ estimator
-def _landmark_solve(M: torch.Tensor, Kzz: torch.Tensor, B: torch.Tensor, eta: float, rank_tol: float):
-    r"""Solve :math:`(M + \eta K_{zz})\beta = B` stably, in the eigenbasis of :math:`K_{zz}`.
+#: default number of landmarks of the Nyström Stein estimator (SCORE, DAS, NoGAM with ``scores="nystrom"``)
+N_LANDMARKS = 500
+
+
+class LandmarkSolver:
+    r"""Solves :math:`(M + \eta K_{zz})\beta = B` for the ridges :math:`\eta` of one landmark system.
 
     With :math:`K_{zz} = U\Lambda U^\top` truncated to eigenvalues above ``rank_tol`` times the largest and
-    :math:`T = U\Lambda^{-1/2}` (the Nyström feature map), :math:`\beta = T(T^\top M T + \eta I)^{-1}T^\top B`:
-    a ridge problem in the :math:`k` Nyström features, well conditioned for any ``eta > 0``.
+    :math:`T = U\Lambda^{-1/2}` (the Nyström feature map, :math:`T^\top K_{zz} T = I`),
+    :math:`\beta = T(T^\top M T + \eta I)^{-1}T^\top B`: a ridge problem in the :math:`k` Nyström features,
+    well conditioned for any ``eta > 0``; one Cholesky factor per ridge, :math:`O(r^3)`.
+
+    Parameters
+    ----------
+    M : tensor (r, r), :math:`K_{zx}K_{xz}`.
+    Kzz : tensor (r, r), the landmark kernel.
+    etas : iterable of float > 0.
+    rank_tol : float, relative eigenvalue cut-off of ``Kzz``.
     """
-    lam, U = torch.linalg.eigh(Kzz)
-    keep = lam > rank_tol * lam.max()
-    T = U[:, keep] / lam[keep].sqrt()  # (r, k)
-    A = T.T @ M @ T
-    A.diagonal().add_(eta)
-    return T @ torch.linalg.solve(A, T.T @ B)
+
+    def __init__(self, M: torch.Tensor, Kzz: torch.Tensor, etas, rank_tol: float = 1e-4):
+        lam, U = torch.linalg.eigh(Kzz)
+        keep = lam > rank_tol * lam.max()
+        self.T = U[:, keep] / lam[keep].sqrt()  # (r, k)
+        A = self.T.T @ M @ self.T  # (k, k)
+        self._chol = {}
+        for eta in {float(e) for e in etas}:
+            if not eta > 0:
+                raise ConfigError(f"ridge eta must be > 0; got {eta}")
+            Ae = A.clone()
+            Ae.diagonal().add_(eta)
+            self._chol[eta] = torch.linalg.cholesky(Ae)
+
+    def solve(self, B: torch.Tensor, eta: float) -> torch.Tensor:
+        """``beta`` (r, q) for right-hand sides ``B`` (r, q)."""
+        return self.T @ torch.cholesky_solve(self.T.T @ B, self._chol[float(eta)])
+
+
+class NystromStein:
+    r"""Nyström (landmark) Stein estimates of the score, Hessian diagonal and Hessian rows at the samples.
+
+    The exact estimator (module docstring) solves :math:`(K+\eta I)\hat G = \langle\nabla,K\rangle`, the
+    Stein identity :math:`\mathbb E[\nabla k(x,\cdot) + k(x,\cdot)\nabla\log p] = 0` tested against the
+    :math:`n` kernel functions :math:`k(x_i,\cdot)`, with :math:`\hat G` free at every sample. The low-rank
+    version replaces :math:`K` by :math:`K_{xz}K_{zz}^{+}K_{zx}` for ``r`` landmark rows :math:`z_j`: the score
+    lives in the span of :math:`k(\cdot, z_j)`, :math:`\hat g(x) = \sum_j\beta_j k(x, z_j)`, and the identity
+    is tested against the :math:`r` landmark functions in ridge least squares (Williams & Seeger 2001):
+
+    .. math::
+        (K_{zx}K_{xz} + \eta K_{zz})\,\beta_G = \langle\nabla,K\rangle_z
+            = (K_{zx}X - \mathrm{diag}(k_z)Z)/s^2, \qquad \hat G = K_{xz}\beta_G,
+
+    with :math:`k_z = K_{zx}\mathbf 1`; the same closed form with the second moments gives the Hessian:
+
+    .. math::
+        \langle\nabla^2,K\rangle_{z,ca} &= \big(z_c z_a k_z - z_c (K_{zx}X)_a - z_a (K_{zx}X)_c
+            + K_{zx}(x_c\odot x_a)\big)/s^4 - \delta_{ca}k_z/s^2,\\
+        \hat H_{:,c,a} &= -\hat G_c\odot\hat G_a + K_{xz}\,(K_{zx}K_{xz} + \eta K_{zz})^{-1}
+            \langle\nabla^2,K\rangle_{z,ca},
+
+    and the diagonal ``c = a`` uses :math:`K_{zx}X^{\odot 2}` only. With every row a landmark (``Z = X``) and
+    ``rank_tol -> 0`` this is exactly the exact estimator (:math:`\beta = (K+\eta I)^{-1}K^{-1}\ldots`, so
+    :math:`K\beta = (K+\eta I)^{-1}\langle\nabla,K\rangle`). Bandwidth: the median of the :math:`r\times n`
+    landmark-to-sample distances (zeros included). Cost :math:`O(n r^2 + n r d)`, memory :math:`O(n r)`
+    (the :math:`r\times n` kernel, two buffers at the peak), never :math:`O(n^2)`.
+
+    Parameters
+    ----------
+    X : array or tensor (n, d)
+    landmarks : (r,) int, row indices of the landmarks.
+    bandwidth : float, optional; median heuristic over the landmark-to-sample distances by default.
+    etas : the ridges the solves will use.
+    rank_tol : relative eigenvalue cut-off of :math:`K_{zz}` (default 1e-4, see :class:`SteinEstimator`).
+    device : "cpu", "cuda" or "auto"
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).normal(size=(2000, 2))
+    >>> ny = NystromStein(X, np.arange(0, 2000, 10))
+    >>> H, G = ny.hessian_diag()           # close to -1 for a standard normal
+    >>> bool(abs(float(np.median(H.numpy())) + 1) < 0.3)
+    True
+    """
+
+    def __init__(self, X, landmarks, *, bandwidth: float | None = None, etas=(ETA,), rank_tol: float = 1e-4,
+                 device="cpu", dtype=torch.float64):
+        dev = resolve_device(device)
+        Xt = as_tensor(X, dev, dtype)
+        check_samples(Xt)
+        self.X = Xt - Xt.mean(0, keepdim=True)  # (n, d)
+        idx = torch.as_tensor(np.asarray(landmarks, dtype=np.int64), device=dev)
+        self.Z = self.X[idx]  # (r, d)
+        D2 = sq_distances(self.Z, self.X)  # (r, n)
+        self.s = float(bandwidth) if bandwidth is not None else median_bandwidth(D2)
+        if not self.s > 0:
+            raise ConfigError(f"bandwidth must be > 0; got {bandwidth}")
+        self.K = rbf_kernel(D2, self.s, out=D2)  # K_zx, (r, n), in the distances' buffer
+        self.k = self.K.sum(1)  # (r,)
+        self.KX = self.K @ self.X  # (r, d)
+        Kzz = self.K[:, idx]
+        self.solver = LandmarkSolver(self.K @ self.K.T, 0.5 * (Kzz + Kzz.T), etas, rank_tol)
+
+    def at_samples(self, beta: torch.Tensor) -> torch.Tensor:
+        r""":math:`K_{xz}\beta`, (n, q): a landmark expansion evaluated at every sample."""
+        return self.K.T @ beta
+
+    def score_beta(self, eta: float = ETA) -> torch.Tensor:
+        r"""Landmark coefficients :math:`\beta_G` (r, d) of the score."""
+        B = (self.KX - self.k[:, None] * self.Z) / self.s**2  # <grad, K>_z, (r, d)
+        return self.solver.solve(B, eta)
+
+    def second_moment_beta(self, eta: float = ETA) -> torch.Tensor:
+        r"""Landmark coefficients (r, d) of the solved second moment: :math:`\hat H_{aa} = K_{xz}\beta_a - \hat G_a^2`."""
+        Z, k = self.Z, self.k[:, None]
+        B = (self.K @ (self.X * self.X) - 2.0 * Z * self.KX + Z * Z * k) / self.s**4 - k / self.s**2
+        return self.solver.solve(B, eta)
+
+    def score(self, eta: float = ETA) -> torch.Tensor:
+        r"""Score :math:`\hat G = K_{xz}\beta_G`, tensor (n, d)."""
+        return self.at_samples(self.score_beta(eta))
+
+    def hessian_diag(self, eta: float = ETA, G: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(H_diag, G)``, tensors (n, d); ``G`` (the score at ridge ``eta``) may be passed in for reuse."""
+        if G is None:
+            G = self.score(eta)
+        return self.at_samples(self.second_moment_beta(eta)) - G * G, G
+
+    def hessian_rows(self, rows=None, eta: float = ETA, G: torch.Tensor | None = None,
+                     max_block: int = 2**24) -> torch.Tensor:
+        r"""Rows ``H[:, c, :]`` for ``c`` in ``rows`` (default all), tensor (n, len(rows), d); blocks of rows keep
+        the working memory at :math:`O(nr + \text{max\_block})`."""
+        X, Z, k, KX, s = self.X, self.Z, self.k[:, None], self.KX, self.s
+        n, d = X.shape
+        rows = list(range(d)) if rows is None else [int(r) for r in np.atleast_1d(rows)]
+        for r in rows:
+            if not 0 <= r < d:
+                raise DataError(f"row index {r} is out of range for {d} columns")
+        if G is None:
+            G = self.score(eta)
+        out = torch.empty((n, len(rows), d), dtype=X.dtype, device=X.device)
+        b = max(1, min(len(rows), max_block // max(1, n * d)))
+        for start in range(0, len(rows), b):
+            idx = rows[start:start + b]
+            P = (X[:, idx, None] * X[:, None, :]).reshape(n, -1)  # x_c * x_a, (n, b d)
+            B = (self.K @ P).reshape(-1, len(idx), d)  # (r, b, d)
+            del P
+            zc, kxc = Z[:, idx, None], KX[:, idx, None]  # (r, b, 1)
+            B += zc * Z[:, None, :] * k[:, :, None] - zc * KX[:, None, :] - Z[:, None, :] * kxc
+            B /= s**4
+            for j, c in enumerate(idx):
+                B[:, j, c] -= self.k / s**2
+            T = self.at_samples(self.solver.solve(B.reshape(B.shape[0], -1), eta)).reshape(n, len(idx), d)
+            out[:, start:start + len(idx), :] = T - G[:, idx, None] * G[:, None, :]
+        return out
+
+
+def landmark_rows(n: int, n_landmarks: int, random_state=None) -> np.ndarray:
+    """Sorted seeded random choice of ``min(n_landmarks, n)`` of ``n`` rows (``None`` seeds with 0)."""
+    rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(
+        0 if random_state is None else random_state)
+    return np.sort(rng.choice(n, min(int(n_landmarks), n), replace=False))
 
 
 class SteinEstimator:
@@ -399,7 +551,7 @@ class SteinEstimator:
         test functions :math:`k(z_j,\cdot)` in ridge least squares,
         :math:`(K_{zx}K_{xz} + \eta K_{zz})\beta = \sum_i \nabla_{x_i} k(z_j, x_i)`, likewise for the second-order
         term. With :math:`Z = X` it reduces exactly to the in-sample Stein estimator. Cost :math:`O(n r^2 + n r d)`,
-        memory :math:`O(r^2 + r d + \text{chunk}\cdot r)`: no :math:`n\times n` matrix, so it scales to large ``n``.
+        memory :math:`O(n r)` (:class:`NystromStein`): no :math:`n\times n` matrix, so it scales to large ``n``.
         The bandwidth is the median over the :math:`r\times n` landmark-to-sample distances. The solve works in
         the Nyström features :math:`k(x, Z)U\Lambda^{-1/2}` of the eigenvalues of :math:`K_{zz}` above
         ``rank_tol`` times the largest; the default 1e-4 keeps fewer features than a tiny cut-off, which gives a
@@ -419,6 +571,8 @@ class SteinEstimator:
     random_state : int or numpy Generator, optional
         Chooses the subsample / landmarks.
     device : "cpu", "cuda" or "auto"
+    chunk_size : int
+        At most this many evaluation points per block (default 4096).
 
     Attributes
     ----------
@@ -484,35 +638,15 @@ class SteinEstimator:
         return self
 
     def _fit_nystrom(self, X: np.ndarray, rng) -> None:
-        n, d = X.shape
-        r = min(int(self.n_landmarks), n)
-        idx = np.sort(rng.choice(n, r, replace=False))
         self.X_fit_ = X
         self._center = X.mean(0)
-        Xt = as_tensor(X - self._center, self._dev)
-        Z = Xt[torch.as_tensor(idx, device=self._dev)]  # (r, d)
-        if self.bandwidth is None:  # median over the r x n landmark-to-sample distances (zeros included)
-            self.bandwidth_ = median_bandwidth(sq_distances(Z, Xt))
-        else:
-            self.bandwidth_ = float(self.bandwidth)
-        s = self.bandwidth_
-        M = torch.zeros((r, r), dtype=Xt.dtype, device=self._dev)  # K_zx K_xz
-        KX = torch.zeros((r, d), dtype=Xt.dtype, device=self._dev)  # K_zx X
-        KX2 = torch.zeros((r, d), dtype=Xt.dtype, device=self._dev)  # K_zx X^2
-        ksum = torch.zeros(r, dtype=Xt.dtype, device=self._dev)  # K_zx 1
-        for start in range(0, n, self.chunk_size):
-            Xc = Xt[start:start + self.chunk_size]
-            Kc = rbf_kernel(sq_distances(Z, Xc), s)  # (r, chunk)
-            M += Kc @ Kc.T
-            KX += Kc @ Xc
-            KX2 += Kc @ (Xc * Xc)
-            ksum += Kc.sum(1)
-        Kzz = rbf_kernel(sq_distances(Z), s)
-        B1 = (KX - ksum[:, None] * Z) / s**2  # sum_i grad_x k(z_j, x_i), (r, d)
-        B2 = (KX2 - 2.0 * Z * KX + Z * Z * ksum[:, None]) / s**4 - ksum[:, None] / s**2
-        self._Z = Z
-        self._beta_g = _landmark_solve(M, Kzz, B1, self._eta_g, self.rank_tol)  # (r, d)
-        self._beta_t = _landmark_solve(M, Kzz, B2, self.eta, self.rank_tol)  # (r, d)
+        ny = NystromStein(X - self._center, landmark_rows(X.shape[0], self.n_landmarks, rng),
+                          bandwidth=self.bandwidth, etas=_etas(self.eta, self.eta_score), rank_tol=self.rank_tol,
+                          device=self._dev)
+        self.bandwidth_ = ny.s
+        self._Z = ny.Z
+        self._beta_g = ny.score_beta(self._eta_g)  # (r, d)
+        self._beta_t = ny.second_moment_beta(self.eta)  # (r, d)
         self._sk = None
 
     # ---------------------------------------------------------------- evaluate
@@ -542,7 +676,8 @@ class SteinEstimator:
             P = self._X_all
         Y = as_tensor(P - self._center, self._dev)
         outs_g, outs_h = [], []
-        step = max(1, (2**22) // max(1, self.X_fit_.shape[0]))
+        fitted = self.X_fit_.shape[0] if self.method == "exact" else self._Z.shape[0]
+        step = max(1, min(self.chunk_size, (2**22) // max(1, fitted)))  # evaluation points per block
         for start in range(0, Y.shape[0], step):
             g, h = (self._exact_oos if self.method == "exact" else self._nystrom_eval)(Y[start:start + step], second)
             outs_g.append(g)

@@ -64,6 +64,7 @@ def test_autoencoder_reconstructs_better_than_the_mean_image():
     assert codes.shape == (300, 4) and np.isfinite(codes).all()
 
 
+@pytest.mark.slow
 def test_pipeline_end_to_end_beats_pixel_pca():
     from sklearn.decomposition import PCA
 
@@ -74,13 +75,15 @@ def test_pipeline_end_to_end_beats_pixel_pca():
     truth = prob.environments[0].meta["Z"]
     pca = mcc(truth, PCA(2).fit_transform(images[0].reshape(400, -1).astype(float)))
     got = mcc(truth, Z)
-    assert got > pca + 0.1, (got, pca)  # measured: see the numbers in the PR
+    print("mcc", got, "pixel-pca mcc", pca)
+    assert got > pca + 0.1, (got, pca)
     assert est.recon_mse_ < est.mean_image_mse_
     # same call, same result
     again = ImageGSCALE(random_state=0, **SMALL).fit(images, targets=targets).transform(images[0])
     np.testing.assert_allclose(Z, again, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_one_intervention_per_latent_gives_the_ancestral_graph():
     prob, images, targets = blob_problem(300, per_node=1)
     est = ImageGSCALE(random_state=0, **SMALL).fit(images, targets=targets)
@@ -117,6 +120,7 @@ def test_monotone_pose_map_matches_latents_to_angles():
     assert angle_error_deg(pm.predict(Z[100:]), angles[100:]) < 2.0  # measured ~0.3 degrees
 
 
+@pytest.mark.slow
 def test_supervised_cnn_learns_blob_position():
     _, images, _ = blob_problem(200)
     prob = simulate_latent(2, 2, 200, np.random.default_rng(0), per_node=2)

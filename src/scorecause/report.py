@@ -371,7 +371,9 @@ def crl_report(latents, adjacency, latent_names, *, true_latents=None, truth=Non
                      "(transitive closure), compared with the true graph's closure.</p>")
     for key, val in (extra_metrics or {}).items():
         if key != "mcc" or true_latents is None:
-            rows.append((key.replace("_", " "), _fmt(val) if isinstance(val, (int, float)) else str(val)))
+            text = (f"{val:.4g}" if isinstance(val, float) and not float(val).is_integer() else _fmt(val)) \
+                if isinstance(val, (int, float)) else str(val)
+            rows.append((key.replace("_", " "), text))
     parts.append("<h2>Metrics</h2>" + _table(["metric", "value"], rows))
     if images is not None:
         parts.append("<h2>Sample images and reconstructions</h2><p class='meta'>Top: observational images (at the "

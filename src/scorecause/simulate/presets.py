@@ -200,7 +200,8 @@ def resolve_preset(preset: str, **overrides) -> dict:
     allowed = ("graph", "edges_per_node", *cfg["knobs"]) if "violation" in cfg else _OVERRIDES
     unknown = sorted(set(overrides) - set(allowed))
     if unknown:
-        raise ConfigError(f"unknown simulate option(s) {unknown}; allowed for preset {preset!r}: {list(allowed)}")
+        where = f" for preset {preset!r}" if "violation" in cfg else ""
+        raise ConfigError(f"unknown simulate option(s) {unknown}; allowed{where}: {list(allowed)}")
     if "violation" in cfg:  # assumption-violation presets: graph kind, density and the knob
         if "graph" in overrides:
             cfg["graph"] = {"kind": overrides["graph"]} if isinstance(overrides["graph"], str) else dict(

@@ -139,3 +139,11 @@ def test_cli_simulate_writes_a_violation_preset(tmp_path):
     assert res.exit_code == 0, res.output
     ds = simulate("violation-confounded", d=5, n=80, rng=_rng(0), graph="sf")
     np.testing.assert_array_equal(read_graph(truth)[0], ds.truth)
+
+
+def test_unfaithful_node_both_mediator_and_cancelled_child():
+    """A node can carry p1's effect for one triplet and be the child of another (seed 1, d = 20 found this)."""
+    ds = simulate("violation-unfaithful", d=20, n=60, rng=_rng(1))
+    kids = {c for _, _, c in ds.meta["cancelled"]}
+    mediators = {b for _, b, _ in ds.meta["cancelled"]}
+    assert kids & mediators and np.isfinite(ds.X).all()

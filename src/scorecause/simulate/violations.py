@@ -257,20 +257,18 @@ def simulate_violation(violation: str, *, d: int, n: int, rng: np.random.Generat
     additive_part = {}  # (p2, p1) -> g(X_p1) values (unfaithful)
     for j in order:
         pa = parents[j]
-        if j in via:  # cancelled triplet: the mediator enters linearly, p1 only through -b g(p1)
+        # f_j = GP(other parents) + sum_{p1 carried by j as a mediator} g_{j,p1}(X_p1)
+        #       [+ b (X_p2 - g_{p2,p1}(X_p1)) when j is the child of a cancelled triplet (p1, p2, j)]
+        skip = set(separate.get(j, [])) | (set(via[j]) if j in via else set())
+        rest = [p for p in pa if p not in skip]
+        f = _gp(np.column_stack([X[:, rest], L[:, lat_of[j]]]), g_mech)
+        for a in separate.get(j, []):
+            additive_part[(j, a)] = _gp(X[:, [a]], g_viol)
+            f = f + additive_part[(j, a)]
+        if j in via:  # the mediator enters linearly, p1 only through -b g(p1): the two paths cancel
             a, b = via[j]
-            rest = [p for p in pa if p not in (a, b)]
-            inputs = np.column_stack([X[:, rest], L[:, lat_of[j]]])
             coef = g_viol.uniform(0.5, 1.5) * (1.0 if g_viol.random() < 0.5 else -1.0)
-            f = _gp(inputs, g_mech) + coef * (X[:, b] - additive_part[(b, a)])
-        elif j in separate:  # mediator: additive in each p1 it carries
-            rest = [p for p in pa if p not in separate[j]]
-            f = _gp(np.column_stack([X[:, rest], L[:, lat_of[j]]]), g_mech)
-            for a in separate[j]:
-                additive_part[(j, a)] = _gp(X[:, [a]], g_viol)
-                f = f + additive_part[(j, a)]
-        else:
-            f = _gp(np.column_stack([X[:, pa], L[:, lat_of[j]]]), g_mech)
+            f = f + coef * (X[:, b] - additive_part[(b, a)])
         if violation == "heteroscedastic" and pa.size and k > 0:
             h = RFF.random(pa.size, g_viol, length_scale=1.0, output_scale=k, n_features=100)
             S[:, j] = sigma0[j] * np.sqrt(np.logaddexp(0.0, h(X[:, pa])) / math.log(2.0))

@@ -18,6 +18,7 @@ specs in one folder all count) and prints markdown:
     python benchmarks/bench_violations.py full  > benchmarks/results/violations_summary.md  # every d x n
     python benchmarks/bench_violations.py figures                     # benchmarks/figures/violations_<metric>.png
     python benchmarks/bench_violations.py stability                   # hyperparameter-stability table
+    python benchmarks/bench_violations.py table --d 10 --results benchmarks/results/violations-unfaithful-dense
     python benchmarks/bench_violations.py export                      # benchmarks/results/violations*.csv
 
 The part files (~17 KB each) stay out of git; ``export`` writes every finished row of both folders to
@@ -39,6 +40,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "violations"
 HPARAMS = ROOT / "results" / "violations-hparams"
+DENSE = ROOT / "results" / "violations-unfaithful-dense"  # vanilla vs unfaithful on ER(2), d = 10
 FIGURES = ROOT / "figures"
 VIOLATIONS = ("vanilla", "confounded", "measurement-error", "unfaithful", "autoregressive", "nongaussian",
               "heteroscedastic", "pnl")
@@ -205,7 +207,7 @@ def main(argv=None) -> None:
         from scorecause.bench.runner import read_parts
         from scorecause.fileio import atomic_path
 
-        for folder in (RESULTS, HPARAMS):
+        for folder in (RESULTS, HPARAMS, DENSE):
             df = read_parts(folder).drop(columns=["traceback", "calibration"], errors="ignore")
             df = df.sort_values(["preset", "d", "n", "seed", "method"], kind="stable")
             with atomic_path(Path(f"{folder}.csv")) as tmp:

@@ -169,7 +169,7 @@ GRIDS = {"score": "CAM alpha {1e-3, 1e-2, 5e-2} x Stein eta {1e-3, 1e-1} (5 sett
          "das": "CAM alpha {1e-3, 1e-2, 5e-2} x Stein eta {1e-3, 1e-1} (5 settings)",
          "nogam": "CAM alpha {1e-3, 5e-2} x Stein eta {1e-3, 1e-1} (3 settings)",
          "pc": "CI level alpha {0.01, 0.05, 0.1}", "ges": "BIC penalty lambda {0.5, 1, 2}",
-         "directlingam": "|weight| threshold {0, 0.1, 0.3}",
+         "directlingam": "threshold on abs(weight) {0, 0.1, 0.3}",
          "varsort": "edge step {Lasso-BIC, Lasso-AIC, CAM}", "r2sort": "Lasso criterion {BIC, AIC}"}
 
 

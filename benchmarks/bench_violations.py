@@ -15,6 +15,7 @@ This script reads every finished cell of those folders (their ``parts/*.parquet`
 specs in one folder all count) and prints markdown:
 
     python benchmarks/bench_violations.py table [--d 20 --n 1000]   # FNR, FPR, SHD, SID per violation x method
+    python benchmarks/bench_violations.py overview --metric shd      # violation x method, averaged over d, n
     python benchmarks/bench_violations.py full  > benchmarks/results/violations_summary.md  # every d x n
     python benchmarks/bench_violations.py figures                     # benchmarks/figures/violations_<metric>.png
     python benchmarks/bench_violations.py stability                   # hyperparameter-stability table
@@ -96,6 +97,25 @@ def table(df: pd.DataFrame, d: int, n: int) -> str:
             r = g.loc[(v, m)]
             cells = [_fmt(r[f"{k}_mean"], r[f"{k}_std"], k) for k in METRICS]
             lines.append(f"| {v} | {m} | {int(r['cells'])} | " + " | ".join(cells) + f" | {r['fit_s']:.2f} |")
+    return "\n".join(lines)
+
+
+def overview(df: pd.DataFrame, metric: str = "fnr") -> str:
+    """Markdown: violation x method, ``metric`` averaged over every (d, n, seed) cell (SHD divided by the true
+    edge count first, so that d = 20 does not dominate)."""
+    df = df.copy()
+    if metric == "shd":
+        df["shd"] = df["shd"] / df["n_edges_true"].clip(lower=1)
+    g = df.groupby(["violation", "method"])[metric].mean().unstack()
+    meths = _ordered(g.columns, METHODS)
+    name = "SHD / true edges" if metric == "shd" else metric.upper()
+    lines = [f"{name}, mean over d in {{5, 10, 20}}, n in {{100, 1000}} and the seeds run", "",
+             "| violation | " + " | ".join(meths) + " |", "|---|" + "---|" * len(meths)]
+    for v in _ordered(g.index, VIOLATIONS):
+        row = g.loc[v, meths]
+        best = row.min()
+        lines.append(f"| {v} | " + " | ".join("" if not np.isfinite(x) else (f"**{x:.2f}**" if x == best else f"{x:.2f}")
+                                             for x in row) + " |")
     return "\n".join(lines)
 
 
@@ -198,7 +218,8 @@ def stability(df: pd.DataFrame) -> str:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("part", choices=("table", "full", "figures", "stability", "export"))
+    p.add_argument("part", choices=("table", "overview", "full", "figures", "stability", "export"))
+    p.add_argument("--metric", default="fnr", choices=("fnr", "fpr", "shd"), help="overview: which metric")
     p.add_argument("--d", type=int, default=20)
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--results", type=Path, default=None, help="bench folder (default: the part's own)")
@@ -218,6 +239,8 @@ def main(argv=None) -> None:
     df = load(folder)
     if a.part == "table":
         print(table(df, a.d, a.n))
+    elif a.part == "overview":
+        print(overview(df, a.metric))
     elif a.part == "full":
         print(full(df))
     elif a.part == "figures":

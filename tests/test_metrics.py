@@ -335,3 +335,21 @@ def test_estimator_score_uses_evaluate():
     assert est.score(CHAIN) == 2.0
     assert est.score(CHAIN, metric="sid") == 6.0
     assert est.score(CHAIN, metric="auroc") == pytest.approx(auroc(CHAIN, REV * 0.9))
+
+
+def test_error_rates_fnr_fpr_orientation_rule():
+    from scorecause.metrics import error_rates
+
+    true = np.zeros((3, 3), dtype=np.int8)
+    true[0, 1] = true[1, 2] = 1  # 0 -> 1 -> 2: 2 edges, 6 - 2 = 4 non-edge cells
+    assert error_rates(true, true) == {"fnr": 0.0, "fpr": 0.0}
+    rev = true.T.copy()  # both reversed: two misses, two false edges
+    assert error_rates(true, rev) == {"fnr": 1.0, "fpr": 0.5}
+    cpdag = true | true.T  # undirected: both found, two false cells
+    assert error_rates(true, cpdag) == {"fnr": 0.0, "fpr": 0.5}
+    assert error_rates(np.zeros((3, 3)), np.zeros((3, 3))) == {"fnr": 0.0, "fpr": 0.0}
+    from scorecause.metrics import evaluate, precision_recall_f1
+
+    out = evaluate(true, rev, metrics=["fnr", "fpr"])
+    assert out == {"fnr": 1.0, "fpr": 0.5}
+    assert error_rates(true, cpdag)["fnr"] == 1 - precision_recall_f1(true, cpdag)["recall"]

@@ -5,7 +5,8 @@ edge ``i - j`` with both cells 1. Argument order is always ``(true, pred)``.
 
 =====================  ==========================================================================
 structure              :func:`shd` (reversal costs 1, or 2; mixed graphs too), :func:`sid` (gadjid),
-                       :func:`shd_closure`, :func:`precision_recall_f1`, :func:`bidirected_f1`
+                       :func:`shd_closure`, :func:`precision_recall_f1`, :func:`bidirected_f1`,
+                       :func:`error_rates` (FNR, FPR)
 edge probabilities     :func:`auroc`, :func:`auprc` (average precision), :func:`ece`, :func:`brier`
 causal order           :func:`order_divergence` (D_top of Rolland et al. 2022)
 representations        :func:`mcc` (mean correlation coefficient after Hungarian matching)
@@ -192,6 +193,28 @@ def bidirected_f1(true_bidirected, pred_bidirected) -> dict[str, float]:
     return {"precision": prec, "recall": rec, "f1": 0.0 if tp == 0 else 2 * prec * rec / (prec + rec)}
 
 
+def error_rates(true, pred) -> dict[str, float]:
+    """False negative and false positive rates of the predicted directed edges (``A[i, j] = 1``: ``i -> j``).
+
+    ``FNR = missed true edges / true edges`` and ``FPR = false edges / true non-edges``, counted on the
+    off-diagonal cells as :func:`precision_recall_f1` does (the rates of Montagna et al., NeurIPS 2023):
+    a true ``i -> j`` is found iff ``pred[i, j] = 1``; a predicted cell ``(i, j)`` is false iff
+    ``true[i, j] = 0``; the non-edges are the ``d (d - 1) - |E|`` off-diagonal cells without a true edge.
+    **Orientation rule**: a reversed edge is one miss and one false edge; an undirected CPDAG edge ``i - j``
+    (both cells) finds a true ``i -> j`` and adds one false edge ``j -> i``. A rate with an empty denominator
+    (no true edges / a complete graph) is 0.
+
+    >>> error_rates([[0, 1, 1], [0, 0, 0], [0, 0, 0]], [[0, 1, 0], [0, 0, 1], [0, 0, 0]])
+    {'fnr': 0.5, 'fpr': 0.25}
+    """
+    T, P = _pair(true, pred)
+    off = ~np.eye(T.shape[0], dtype=bool)
+    t, p = T.astype(bool) & off, P.astype(bool) & off
+    n_true, n_non = int(t.sum()), int((off & ~t).sum())
+    return {"fnr": float((t & ~p).sum()) / n_true if n_true else 0.0,
+            "fpr": float((p & ~t).sum()) / n_non if n_non else 0.0}
+
+
 # ---------------------------------------------------------------------------------------------------------
 # edge probabilities
 # ---------------------------------------------------------------------------------------------------------
@@ -373,7 +396,7 @@ def _cross_corr(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 #: metric names understood by :func:`evaluate` (and ``CausalEstimator.score``)
 METRICS = ("shd", "shd2", "sid", "precision", "recall", "f1", "auroc", "auprc", "ece", "brier",
-           "order_divergence", "shd_closure", "n_edges", "bidirected_precision", "bidirected_recall",
+           "order_divergence", "shd_closure", "n_edges", "fnr", "fpr", "bidirected_precision", "bidirected_recall",
            "bidirected_f1")
 _NEEDS_BIDIRECTED = ("bidirected_precision", "bidirected_recall", "bidirected_f1")
 _NEEDS_PROBS = ("auroc", "auprc", "ece", "brier")
@@ -464,6 +487,8 @@ def evaluate(true, pred, metrics=None, edge_probs=None, order=None, *, true_bidi
             v = order_divergence(T, order)
         elif m == "shd_closure":
             v = shd_closure(T, P)
+        elif m in ("fnr", "fpr"):
+            v = error_rates(T, P)[m]
         else:  # n_edges
             v = n_edges(P)
         out[m] = float(v)

@@ -19,6 +19,7 @@ _METHODS: dict[str, str] = {
     "scoresort": "scorecause.discovery.sort:ScoreSort",
     "varsort": "scorecause.discovery.sort:VarSort",
     "adascore": "scorecause.discovery.adascore:AdaScore",
+    "r2sort": "scorecause.discovery.sort:R2Sort",
     # --- amortized ---
     "avici": "scorecause.amortized.estimator:AVICI",
     "amortized": "scorecause.amortized.aggregator:Amortized",

@@ -26,7 +26,7 @@ META_COLUMNS = {"cell_id", "index", "dataset", "source", "preset", "d", "n", "se
                 "finished_at"}
 SETTING = ("dataset", "d", "n")
 #: metrics where smaller is better (for the reader; marked with a down arrow in tables)
-LOWER_IS_BETTER = {"shd", "sid", "shd_closure", "order_divergence", "ece", "brier", "d_top"}
+LOWER_IS_BETTER = {"shd", "sid", "shd_closure", "order_divergence", "ece", "brier", "d_top", "fnr", "fpr"}
 
 __all__ = ["load_results", "metric_columns", "summarize", "markdown_table", "figures", "html_report",
            "write_report"]

@@ -30,6 +30,12 @@ Presets
 ``linear-gaussian``, ``linear-nongaussian``, ``gp-gaussian``, ``nonlinear`` (MLP), ``quadratic``
     Generic ER(1) settings for tests and tutorials.
 
+``violation-vanilla``, ``violation-confounded``, ``violation-measurement-error``, ``violation-unfaithful``,
+``violation-autoregressive``, ``violation-nongaussian``, ``violation-heteroscedastic``, ``violation-pnl``
+    The assumption-violation settings of Montagna et al. (NeurIPS 2023, arXiv 2310.13387) on SCORE's GP-ANM,
+    one knob each (an override of the same name, e.g. ``gamma=0.2``); see :mod:`scorecause.simulate.violations`.
+    Overrides: ``graph`` (kind, e.g. ``"sf"``), ``edges_per_node`` and the preset's knob.
+
 AVICI's ``ScaleFree`` (new nodes point to old hubs) is our ``"sf-in"``; its ``ScaleFreeTranspose`` is ``"sf"``.
 """
 
@@ -45,6 +51,7 @@ from scorecause.simulate._checks import check_count, check_rng
 from scorecause.simulate.graphs import sample_graph
 from scorecause.simulate.hidden import choose_confounders, hide_variables
 from scorecause.simulate.scm import AdditiveNoiseSCM, sample_interventional
+from scorecause.simulate.violations import simulate_violation, violation_presets
 
 _AVICI_TRAIN_GRAPHS = [
     [{"kind": "er", "edges_per_node": k} for k in (1, 2, 3)],
@@ -155,6 +162,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 PRESETS["mlp-gaussian"] = PRESETS["nonlinear"]
+PRESETS.update(violation_presets())
 
 _HIDE_ATTEMPTS = 100
 _OVERRIDES = ("graph", "edges_per_node", "mechanism", "mechanism_params", "root_mechanism", "noise",
@@ -190,10 +198,21 @@ def resolve_preset(preset: str, **overrides) -> dict:
     """The preset's config dict with ``overrides`` applied (see :func:`simulate`); alternatives unresolved."""
     if preset not in PRESETS:
         raise ConfigError(f"unknown simulation preset {preset!r}; available presets: {sorted(PRESETS)}")
-    unknown = sorted(set(overrides) - set(_OVERRIDES))
-    if unknown:
-        raise ConfigError(f"unknown simulate option(s) {unknown}; allowed: {list(_OVERRIDES)}")
     cfg = copy.deepcopy(PRESETS[preset])
+    allowed = ("graph", "edges_per_node", *cfg["knobs"]) if "violation" in cfg else _OVERRIDES
+    unknown = sorted(set(overrides) - set(allowed))
+    if unknown:
+        where = f" for preset {preset!r}" if "violation" in cfg else ""
+        raise ConfigError(f"unknown simulate option(s) {unknown}; allowed{where}: {list(allowed)}")
+    if "violation" in cfg:  # assumption-violation presets: graph kind, density and the knob
+        if "graph" in overrides:
+            cfg["graph"] = {"kind": overrides["graph"]} if isinstance(overrides["graph"], str) else dict(
+                overrides["graph"])
+            cfg["graph"].setdefault("edges_per_node", 1.0)
+        if "edges_per_node" in overrides:
+            cfg["graph"]["edges_per_node"] = float(overrides["edges_per_node"])
+        cfg["knobs"].update({key: overrides[key] for key in cfg["knobs"] if key in overrides})
+        return cfg
 
     def each(section):  # yield every dict inside (possibly nested) alternatives
         stack = [section]
@@ -292,6 +311,15 @@ def simulate(preset: str, *, d: int, n: int, rng: np.random.Generator, n_interve
     n = check_count(n, "n", 1, "number of observational rows")
     n_interventional = check_count(n_interventional, "n_interventional", 0, "number of interventional rows")
     cfg = resolve_preset(preset, **overrides)
+    if "violation" in cfg:
+        if n_interventional:
+            raise ConfigError(f"preset {preset!r} simulates observational data only; drop n_interventional")
+        graph = dict(cfg["graph"])
+        ds = simulate_violation(cfg["violation"], d=d, n=n, rng=rng, graph=graph,
+                                edges_per_node=graph.pop("edges_per_node", 1.0), knob=next(iter(cfg["knobs"].values()),
+                                                                                           None))
+        ds.meta["preset"] = preset
+        return ds
 
     hide = check_count(hide, "hide", 0, "number of hidden variables")
     if hide and n_interventional:

@@ -229,6 +229,9 @@ def main(argv=None) -> None:
         from scorecause.fileio import atomic_path
 
         for folder in (RESULTS, HPARAMS, DENSE):
+            if not (folder / "parts").is_dir():
+                print(f"skipped {folder}: no bench folder here (its committed {folder.name}.csv is kept)")
+                continue
             df = read_parts(folder).drop(columns=["traceback", "calibration"], errors="ignore")
             df = df.sort_values(["preset", "d", "n", "seed", "method"], kind="stable")
             with atomic_path(Path(f"{folder}.csv")) as tmp:

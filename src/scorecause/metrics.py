@@ -155,7 +155,13 @@ def precision_recall_f1(true, pred) -> dict[str, float]:
     {'precision': 0.5, 'recall': 0.5, 'f1': 0.5}
     """
     T, P = _pair(true, pred)
-    t, p = T.astype(bool), P.astype(bool)
+    return _precision_recall_f1(T, P)
+
+
+def _precision_recall_f1(t, p) -> dict[str, float]:
+    """Precision, recall, F1 of the predicted cells ``p`` against the true cells ``t`` (same shape, 0/1); none on
+    either side gives 1, 1, 1; exactly one side empty gives 0, 0, 0."""
+    t, p = np.asarray(t, dtype=bool), np.asarray(p, dtype=bool)
     n_true, n_pred = int(t.sum()), int(p.sum())
     if n_true == 0 and n_pred == 0:
         return {"precision": 1.0, "recall": 1.0, "f1": 1.0}
@@ -181,16 +187,7 @@ def bidirected_f1(true_bidirected, pred_bidirected) -> dict[str, float]:
     from scorecause.graph import as_bidirected
 
     Bt = as_bidirected(true_bidirected, name="true bidirected matrix")
-    t, p = _bidirected_pair(Bt, pred_bidirected, Bt.shape[0])
-    t, p = t.astype(bool), p.astype(bool)
-    n_true, n_pred = int(t.sum()), int(p.sum())
-    if n_true == 0 and n_pred == 0:
-        return {"precision": 1.0, "recall": 1.0, "f1": 1.0}
-    if n_true == 0 or n_pred == 0:
-        return {"precision": 0.0, "recall": 0.0, "f1": 0.0}
-    tp = int((t & p).sum())
-    prec, rec = tp / n_pred, tp / n_true
-    return {"precision": prec, "recall": rec, "f1": 0.0 if tp == 0 else 2 * prec * rec / (prec + rec)}
+    return _precision_recall_f1(*_bidirected_pair(Bt, pred_bidirected, Bt.shape[0]))
 
 
 def error_rates(true, pred) -> dict[str, float]:

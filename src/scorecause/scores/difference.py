@@ -43,6 +43,17 @@ __all__ = ["score_difference", "DensityRatioClassifier", "MultiClassDensityRatio
 METHODS = ("classifier-logistic", "classifier-mlp", "ssm", "dsm", "stein")
 
 
+
+def query_points(est, at, fit_call: str) -> np.ndarray:
+    """The points (m, d) where a fitted density-ratio classifier ``est`` is evaluated: ``at`` an array or a
+    Dataset with ``est.n_features_in_`` columns; one-line errors when ``est`` is unfitted or the shape is wrong."""
+    if not hasattr(est, "net_"):
+        raise NotFittedError(f"{type(est).__name__} is not fitted yet; call {fit_call} first")
+    P = np.asarray(getattr(at, "X", at), dtype=np.float64)
+    if P.ndim != 2 or P.shape[1] != est.n_features_in_:
+        raise DataError(f"points must have shape (m, {est.n_features_in_}); got {P.shape}")
+    return as_samples(P, "points", min_rows=1)
+
 class _QuadraticLogit(torch.nn.Module):
     """f(z) = b + w^T z + z^T A z with A = (M + M^T) / 2; gradient w + 2 A z (analytic)."""
 
@@ -193,12 +204,7 @@ class DensityRatioClassifier:
         self.net_ = net
 
     def _points(self, at) -> np.ndarray:
-        if not hasattr(self, "net_"):
-            raise NotFittedError("DensityRatioClassifier is not fitted yet; call fit(X_ref, X_other) first")
-        P = np.asarray(getattr(at, "X", at), dtype=np.float64)
-        if P.ndim != 2 or P.shape[1] != self.n_features_in_:
-            raise DataError(f"points must have shape (m, {self.n_features_in_}); got {P.shape}")
-        return as_samples(P, "points", min_rows=1)
+        return query_points(self, at, "fit(X_ref, X_other)")
 
     def log_ratio(self, at) -> np.ndarray:
         r"""Estimated :math:`\log p_{other}(x) - \log p_{ref}(x)` at ``at`` (m, d) -> (m,)."""
@@ -375,12 +381,7 @@ class MultiClassDensityRatio:
         return torch.as_tensor((X - self.mean_) / self.scale_, dtype=torch.float32, device=self._dev)
 
     def _points(self, at) -> np.ndarray:
-        if not hasattr(self, "net_"):
-            raise NotFittedError("MultiClassDensityRatio is not fitted yet; call fit(sample_sets) first")
-        P = np.asarray(getattr(at, "X", at), dtype=np.float64)
-        if P.ndim != 2 or P.shape[1] != self.n_features_in_:
-            raise DataError(f"points must have shape (m, {self.n_features_in_}); got {P.shape}")
-        return as_samples(P, "points", min_rows=1)
+        return query_points(self, at, "fit(sample_sets)")
 
     def log_ratios(self, at, ref: int = 0) -> np.ndarray:
         r""":math:`\log p_m(x) - \log p_{ref}(x)` for every class ``m`` at ``at`` (p, d) -> (K, p)."""

@@ -10,11 +10,18 @@ ones pulled back through the decoder Jacobian: ``Delta s_Zhat(z_hat) = J_f(z_hat
 An autoencoder ``(h, f)`` is trained on
 
     loss = E||f(h(y)) - y||^2 / Var(y) * lambda_recon
-           + mean_i ReLU(1 - D_ii) + sum_{i != j} D_ij / (n (n - 1)),
+           + mean_i ReLU(1 - D_ii) + sum_{i != j} D_ij / (n (n - 1))
+           + lambda_cycle * E||J_h(y) J_f(h(y)) - I_n||_F^2 / n,
     D_ij = E | [J_f(h(y))^T Delta s_y^{(i)}(y)]_j |,
 
 ``Delta s^{(i)}`` the score difference (each sample scaled to unit norm, which keeps its latent support) between the two hard environments of pair ``i``.
-``J_f^T v`` is computed with ``torch.func.vjp`` (one backward pass, no Jacobian tensor).
+Both Jacobians are computed in closed form for the residual tanh MLPs (:func:`ResidualMap`), one pass per
+batch. The **cycle term** is ours, not the paper's: the sparsity is measured through the *decoder* Jacobian,
+while the latents are the *encoder*'s. A small reconstruction error does not tie the two Jacobians together,
+and without the term the optimiser used that freedom (seed 0 of the benchmark, exact score differences,
+4,000 steps: off-diagonal ``D`` 0.02 against a diagonal of 1.1, yet ``||J_h J_f - I||`` 1.28 per point and
+MCC 0.886). With it the encoder is what the sparsity constrains: exact differences, seeds 0 / 1 / 2,
+MCC 0.917 / 0.961 / 0.916 -> 0.940 / 0.975 / 0.952 (2,000 steps, lr 2e-3 cosine-annealed, batch 256).
 
 Pipeline: (1) linear reduction ``y = B^T x`` to the numerical rank of the data (exact for a linear or
 one-hidden-layer tanh mixing, whose data span a linear subspace; ``max_dim`` caps it otherwise);
@@ -112,6 +119,52 @@ def pairing_costs(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     return conc + pattern
 
 
+def _residual_map_class():
+    import torch
+    from torch import nn
+
+    class ResidualMap(nn.Module):
+        """``x -> L x + b + W3 tanh(W2 tanh(W1 x + b1) + b2) + b3`` (a, ) -> (b, ), ``L`` initialised to ``W0``.
+
+        :meth:`with_jacobian` returns the output and its Jacobian in closed form, ``J = L + W3 diag(1 - h2^2)
+        W2 diag(1 - h1^2) W1`` (B, b, a): one pass instead of a ``vjp`` per pair and a second-order backward.
+        """
+
+        def __init__(self, a, b, W0, hidden):
+            super().__init__()
+            self.lin = nn.Linear(a, b, bias=True)
+            self.l1, self.l2, self.l3 = nn.Linear(a, hidden), nn.Linear(hidden, hidden), nn.Linear(hidden, b)
+            with torch.no_grad():
+                self.lin.weight.copy_(torch.as_tensor(W0, dtype=torch.float32))
+                self.lin.bias.zero_()
+                self.l3.weight.mul_(0.01)
+                self.l3.bias.zero_()
+
+        def forward(self, x):
+            return self.lin(x) + self.l3(torch.tanh(self.l2(torch.tanh(self.l1(x)))))
+
+        def with_jacobian(self, x):
+            h1 = torch.tanh(self.l1(x))  # (B, H)
+            h2 = torch.tanh(self.l2(h1))  # (B, H)
+            A = (1 - h1**2)[:, :, None] * self.l1.weight  # (B, H, a)
+            A = (1 - h2**2)[:, :, None] * (self.l2.weight @ A)  # (B, H, a)
+            J = self.lin.weight + self.l3.weight @ A  # (B, b, a)
+            return self.lin(x) + self.l3(h2), J
+
+    return ResidualMap
+
+
+def ResidualMap(a, b, W0, hidden):
+    """Residual tanh MLP ``(a,) -> (b,)`` with a closed-form Jacobian (built on first use: torch is optional)."""
+    global _RESIDUAL_MAP
+    if _RESIDUAL_MAP is None:
+        _RESIDUAL_MAP = _residual_map_class()
+    return _RESIDUAL_MAP(a, b, W0, hidden)
+
+
+_RESIDUAL_MAP = None
+
+
 class GSCALE_I(CRLEstimator):
     """GSCALE-I: CRL under a general mixing from two hard interventions per latent (torch autoencoder).
 
@@ -120,7 +173,7 @@ class GSCALE_I(CRLEstimator):
     scores : "perfect" (simulated data), "gaussian", or a :func:`scorecause.scores.difference.score_difference`
         method ("classifier-mlp", "classifier-logistic", "ssm", "dsm")
     pairing : "known" (environment ``i`` pairs with ``n + i``, or by ``targets``) or "unknown"
-    hidden : width of the residual MLPs; n_steps, lr, batch_size : Adam training
+    hidden : width of the residual MLPs; n_steps, lr, batch_size : Adam training (cosine-annealed lr)
     lambda_recon : weight of the reconstruction loss
     lambda_offdiag : weight of the off-diagonal (sparsity) term
     n_train : observational points used for training (and for the score differences)
@@ -131,6 +184,8 @@ class GSCALE_I(CRLEstimator):
     shared_classifier : with ``scores="classifier-mlp"``, one multinomial classifier over all ``1 + 2n``
         environments (:class:`~scorecause.scores.difference.MultiClassDensityRatio`) instead of ``2n``
         binary ones (about 17x less CPU time at n = 5); False restores the binary classifiers
+    lambda_cycle : weight of the Jacobian cycle term ``E||J_h(y) J_f(h(y)) - I_n||_F^2 / n``, which ties the
+        decoder Jacobian (through which the sparsity is measured) to the encoder (which makes the latents)
 
     Attributes
     ----------
@@ -158,16 +213,17 @@ class GSCALE_I(CRLEstimator):
         "lambda_recon": [Interval(float, 0, None)], "lambda_offdiag": [Interval(float, 0, None)],
         "n_train": [Interval(int, 10, None)], "max_dim": [Interval(int, 1, None)],
         "edge_margin": [Interval(float, 0, None)], "random_state": RANDOM_STATE, "device": DEVICE,
-        "shared_classifier": [bool],
+        "shared_classifier": [bool], "lambda_cycle": [Interval(float, 0, None)],
     }
 
     def _n_latents(self, n_envs: int) -> int:
         return (n_envs - 1) // 2
 
     def __init__(self, scores: str = "classifier-mlp", pairing: str = "known", hidden: int = 64,
-                 n_steps: int = 1500, lr: float = 1e-3, batch_size: int = 512, lambda_recon: float = 1.0,
+                 n_steps: int = 2000, lr: float = 2e-3, batch_size: int = 256, lambda_recon: float = 1.0,
                  lambda_offdiag: float = 1.0, n_train: int = 5000, max_dim: int = 50, edge_margin: float = 0.1,
-                 random_state=None, device: str = "cpu", shared_classifier: bool = True):
+                 random_state=None, device: str = "cpu", shared_classifier: bool = True,
+                 lambda_cycle: float = 1.0):
         self.scores = scores
         self.pairing = pairing
         self.hidden = hidden
@@ -182,6 +238,7 @@ class GSCALE_I(CRLEstimator):
         self.random_state = random_state
         self.device = device
         self.shared_classifier = shared_classifier
+        self.lambda_cycle = lambda_cycle
 
     # ------------------------------------------------------------------------------------------
     def _fit(self, envs, sd, targets):
@@ -263,29 +320,11 @@ class GSCALE_I(CRLEstimator):
         self.order_ = [int(v) for v in order]
 
     def _modules(self, k, n, H0):
-        import torch
-        from torch import nn
-
-        class Residual(nn.Module):
-            def __init__(self, a, b, W0, hidden):
-                super().__init__()
-                self.lin = nn.Linear(a, b, bias=True)
-                self.mlp = nn.Sequential(nn.Linear(a, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
-                                         nn.Linear(hidden, b))
-                with torch.no_grad():
-                    self.lin.weight.copy_(torch.as_tensor(W0, dtype=torch.float32))
-                    self.lin.bias.zero_()
-                    self.mlp[-1].weight.mul_(0.01)
-                    self.mlp[-1].bias.zero_()
-
-            def forward(self, x):
-                return self.lin(x) + self.mlp(x)
-
-        return Residual(k, n, H0, self.hidden), Residual(n, k, np.linalg.pinv(H0), self.hidden)
+        return ResidualMap(k, n, H0, self.hidden), ResidualMap(n, k, np.linalg.pinv(H0), self.hidden)
 
     def _train(self, at, P, H0, gen):
+        """Adam on recon + sparsity + cycle terms; Jacobians in closed form (:meth:`ResidualMap.with_jacobian`)."""
         import torch
-        from torch.func import vjp, vmap
 
         M, k = at.shape
         n = P.shape[0]
@@ -296,33 +335,34 @@ class GSCALE_I(CRLEstimator):
         Pt = torch.as_tensor(P, dtype=torch.float32)  # (n, M, k)
         var = Y.var(dim=0).sum()
         opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=self.lr)
-        off = 1 - torch.eye(n)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, self.n_steps)
+        eye, off = torch.eye(n), 1 - torch.eye(n)
         for _ in range(self.n_steps):
             b = torch.randint(0, M, (min(self.batch_size, M),), generator=gen)
             y = Y[b]
-            z = enc(y)
-            yhat, pull = vjp(dec, z)
+            z, Jh = enc.with_jacobian(y)  # (B, n), (B, n, k)
+            yhat, Jf = dec.with_jacobian(z)  # (B, k), (B, k, n)
             recon = ((yhat - y) ** 2).sum(dim=1).mean() / var
-            D = vmap(pull)(Pt[:, b])[0].abs().mean(dim=1)  # J_f^T v for every pair at once: (n pairs, n latents)
+            D = torch.einsum("bkn,ibk->ibn", Jf, Pt[:, b]).abs().mean(dim=1)  # [J_f^T v_i]_j: (n pairs, n latents)
             sparse = (torch.relu(1 - torch.diagonal(D)).mean()
                       + self.lambda_offdiag * (D * off).sum() / max(n * (n - 1), 1))
-            loss = self.lambda_recon * recon + sparse
+            cycle = ((Jh @ Jf - eye) ** 2).sum(dim=(1, 2)).mean() / n  # J_h(y) J_f(h(y)) = I_n
+            loss = self.lambda_recon * recon + sparse + self.lambda_cycle * cycle
             opt.zero_grad()
             loss.backward()
             opt.step()
+            sched.step()
         return enc.eval(), dec.eval()
 
     @staticmethod
     def _latent_moments(enc, dec, at, V):
         """``D[i, j] = E|[J_f(z_hat)^T V_i]_j|`` for score differences ``V`` (p, M, k)."""
         import torch
-        from torch.func import vjp
 
-        Y = torch.as_tensor(at, dtype=torch.float32)
-        _, pull = vjp(dec, enc(Y))
         with torch.no_grad():
-            return np.stack([pull(torch.as_tensor(v, dtype=torch.float32))[0].abs().mean(dim=0).numpy()
-                             for v in V])
+            _, Jf = dec.with_jacobian(enc(torch.as_tensor(at, dtype=torch.float32)))  # (M, k, n)
+            return np.stack([torch.einsum("mkn,mk->mn", Jf, torch.as_tensor(v, dtype=torch.float32)).abs().mean(dim=0)
+                             .numpy() for v in V])
 
     def transform(self, X) -> np.ndarray:
         """Latents ``z_hat`` (N, n) of observations ``X`` (N, d)."""

@@ -59,9 +59,9 @@ b. **Order refinement** (:func:`refine_order`): the greedy order of step 2 can p
    A local search (single moves, ``n (n - 1)`` per round) minimises that mass (:func:`order_violation`).
 c. **Moment stage** (issue 13: the b-stage read-out ``E[(Delta s_Zhat^m)_j^2]`` against a split-half floor
    with ``kappa = 8`` scored SHD_tc 0.90 on held-out seeds 10-19 at n = 8). Per failing seed (calibration
-   seeds 100-139, n = 8): 12 of 33 wrong closure entries came from a wrong order (a weak edge reversed,
-   read-out 9-14 times the floor in *both* orientations), the rest from weak ancestors reading 2-8 times
-   the floor. Both trace to how the evidence uses the data: with Gaussian scores ``Delta s_y^m`` is
+   seeds 100-139, n = 8: SHD_tc 0.73): 12 of 29 wrong closure entries came from a wrong order (a weak edge
+   reversed, read-out 8-14 times the floor in *both* orientations), the rest from weak ancestors reading
+   2-8 times the floor and ancestors whose total effect nearly cancels. Both trace to how the evidence uses the data: with Gaussian scores ``Delta s_y^m`` is
    ``(Theta_m - Theta_0) y``, so the read-out goes through two estimated precision matrices (noise variance
    about ``(c + c^2) / N`` for the edge coefficient) and one eigenvector row per environment. The stage works
    on the sufficient statistics instead, the environment covariances ``Sigma_k`` of ``y``:
@@ -502,8 +502,9 @@ class LSCALE_I(LinearScoreCRL):
         Random half splits averaged for the noise floor; None: 2 (hard, "span"),
         :data:`SOFT_NOISE_SPLITS` = 8 (soft with the innovation encoder)
     soft_encoder : {"auto", "innovations", "span"}
-        Soft interventions only: "innovations" (observational Gram-Schmidt along a refined order; needs
-        linear latent mechanisms), "span" (rows in ``col(R^m)``, any latent model) or "auto"
+        Soft interventions only: "innovations" (observational Gram-Schmidt along a refined order, then the
+        moment stage on the environment covariances -- :func:`moment_encoder`, :func:`moment_order`,
+        :func:`cross_moments`; needs linear latent mechanisms), "span" (rows in ``col(R^m)``, any latent model) or "auto"
         (innovations with ``scores="gaussian"`` and no ``score_differences`` arrays, span otherwise)
     random_state : int or None
 

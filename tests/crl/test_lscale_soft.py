@@ -5,15 +5,24 @@ import pytest
 
 from scorecause.crl.lscale import (
     LSCALE_I,
+    SOFT_KAPPA,
+    cross_moments,
     innovation_encoder,
     latent_moments,
+    moment_encoder,
+    moment_misfit,
     order_violation,
     refine_order,
 )
 from scorecause.crl.metrics import evaluate_crl
 from scorecause.errors import ConfigError
 from scorecause.graph import transitive_closure
-from scorecause.simulate.latent import perfect_score_differences, random_latent_scm, simulate_latent
+from scorecause.simulate.latent import (
+    LatentIntervention,
+    perfect_score_differences,
+    random_latent_scm,
+    simulate_latent,
+)
 
 
 def _chain_with_shortcut():
@@ -34,6 +43,31 @@ def test_innovation_encoder_gives_exogenous_noise():
     assert np.all(np.diag(corr) > 0.999)
     assert np.max(np.abs(np.corrcoef(E.T) - np.eye(3))) < 0.01  # uncorrelated, unit variance
     assert np.allclose(E.std(axis=0), 1.0, atol=0.01)
+
+
+def test_moment_encoder_cross_moments_and_misfit():
+    # all environments' covariances pin down the exogenous noises that one eigenvector row per environment
+    # leaves noisy; the cross moments read the ancestors; the misfit separates an order from a swapped pair
+    scm = _chain_with_shortcut()
+    rng = np.random.default_rng(1)
+    envs = [None] + [LatentIntervention((m,), "soft", 5.0) for m in range(3)]
+    Zs = [scm.sample(100000, rng, iv) for iv in envs]
+    covs = np.stack([np.cov(Z, rowvar=False) for Z in Zs])
+    eps = Zs[0] - Zs[0] @ scm.weights
+    exact = innovation_encoder(np.eye(3) - scm.weights.T, [0, 1, 2], covs[0])  # rows: eps_m / sd
+    noisy = exact + 0.05 * rng.standard_normal((3, 3))  # start rows off by ~10x the sampling error
+    start = innovation_encoder(noisy, [0, 1, 2], covs[0])
+    H = moment_encoder(start, [0, 1, 2], covs)
+    err = lambda M: np.max(np.abs(np.corrcoef((Zs[0] @ M.T).T, eps.T)[:3, 3:] - np.eye(3)))  # noqa: E731
+    assert err(start) > 0.02 and err(H) < 0.005
+    T = cross_moments(H, covs)  # T[m, j] = Cov_m(z_m, z_j): ancestors of m only (0 -> 1 -> 2, 0 -> 2)
+    assert np.all(np.abs(T[[1, 2, 2], [0, 0, 1]]) > 0.05)
+    assert np.all(np.abs(T[[0, 0, 1], [1, 2, 2]]) < 0.02)
+    N = [len(Z) for Z in Zs]
+    good = moment_misfit(H, [0, 1, 2], covs, N)
+    assert good < 30  # about chi^2 with 16 degrees of freedom
+    swapped = moment_encoder(innovation_encoder(exact, [0, 2, 1], covs[0]), [0, 2, 1], covs)
+    assert moment_misfit(swapped, [0, 2, 1], covs, N) > 10 * good
 
 
 def _soft_problem(seed, n=4, N=20000):
@@ -94,10 +128,20 @@ def test_soft_gaussian_innovations_recover_closure(seed):
 
 def test_soft_encoder_defaults_and_validation():
     est = LSCALE_I(intervention="soft")
-    assert est._soft_encoder() == "innovations" and est._kappa_value() == 8.0 and est._splits() == 8
+    assert est._soft_encoder() == "innovations" and est._kappa_value() == SOFT_KAPPA and est._splits() == 8
     assert LSCALE_I(intervention="soft", scores="perfect")._soft_encoder() == "span"
     hard = LSCALE_I()
     assert hard._kappa_value() == 10.0 and hard._splits() == 2
     prob = _soft_problem(0, n=3, N=500)
     with pytest.raises(ConfigError, match="soft_encoder"):
         LSCALE_I(intervention="soft", soft_encoder="qr").fit(prob.environments)
+
+
+def test_soft_kappa_is_a_bonferroni_f_quantile():
+    from scipy.stats import f
+
+    from scorecause.crl.lscale import soft_kappa
+
+    assert soft_kappa(8, 8) == pytest.approx(f.ppf(1 - 0.01 / 28, 1, 8))
+    assert 34 < soft_kappa(8, 8) < 36 and 25 < soft_kappa(5, 8) < 26
+    assert soft_kappa(5, 8, alpha=0.05) < soft_kappa(5, 8)

@@ -185,6 +185,19 @@ def run_lscale_soft(seeds=10, start=0, scores="gaussian", ns=(5, 8), N=50000, d=
     print("wrote", out)
 
 
+def code_recoverability(C, Z):
+    """Upper bound of what GSCALE-I can recover from autoencoder codes ``C`` (N, c): held-out R^2 of the true
+    latents ``Z`` (N, n) regressed on the codes, linear and 10-nearest-neighbour (first half fits, second half
+    scores). A low kNN R^2 means the autoencoder lost the latents; a high kNN but low linear R^2 means they are
+    there but folded / strongly nonlinear."""
+    from sklearn.linear_model import LinearRegression
+    from sklearn.neighbors import KNeighborsRegressor
+
+    h = len(C) // 2
+    return {"code_linear_r2": float(LinearRegression().fit(C[:h], Z[:h]).score(C[h:], Z[h:])),
+            "code_knn_r2": float(KNeighborsRegressor(10).fit(C[:h], Z[:h]).score(C[h:], Z[h:]))}
+
+
 def run_images(setting, seeds, N=2000, start=0, out=None, params=None):
     """ImageGSCALE on simulated image environments (scorecause.simulate.images), one JSON line per seed."""
     import json
@@ -219,7 +232,8 @@ def run_images(setting, seeds, N=2000, start=0, out=None, params=None):
              "pca_mcc": mcc(Z, PCA(Z.shape[1], random_state=0).fit_transform(X0.reshape(len(X0), -1)
                                                                              .astype(float))),
              "recon_mse": est.recon_mse_, "mean_image_mse": est.mean_image_mse_, "fit_s": el, "fit_cpu_s": cpu,
-             "simulate_s": t_sim}
+             "simulate_s": t_sim, "params": params or {}, "ae_epochs_run": len(est.ae_history_["val"]),
+             **code_recoverability(est.codes(X0), Z)}
         if kind == "arm":
             held = slice(100, None)
             for k in (10, 100):

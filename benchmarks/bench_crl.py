@@ -15,13 +15,16 @@ Usage: python benchmarks/bench_crl.py METHOD INTERVENTION SCORES n SEEDS [N] [LA
   process CPU time of ``fit``, MCC, SHD, pairing recovered) appended to PATH
   (default benchmarks/results/gscale.jsonl), and a summary table per pairing.
 Images (GSCALE-I on rendered balls / a robot arm, JMLR 2025 Table 14 and ROPES):
-  python benchmarks/bench_crl.py --images SETTING SEEDS [N] [--start=S] [--out=FILE.jsonl]
+  python benchmarks/bench_crl.py --images SETTING SEEDS [N] [--start=S] [--out=FILE.jsonl] [--params=JSON]
   SETTING is KIND-COUNT-MECHANISM-PERNODE, e.g. balls-2-linear-2 (2 balls, linear SCM, two hard interventions
   per latent), balls-3-linear-2, balls-2-quadratic-2, balls-2-linear-1, balls-2-quadratic-1, arm-3-linear-2;
   N images per environment (default 2000). Per seed: MCC against the true latents (positions / angles) on the
   observational images, SHD (SHD of closures with one intervention per latent), pixel-PCA MCC (trivial
   baseline), wall and CPU seconds; the arm adds the pose read-out error (degrees, k = 10 and 100 labelled
   observational images, held-out: the observational images after the first 100) next to the supervised CNN's.
+  Every run also records how much of the true latents the autoencoder codes hold (held-out linear and 10-NN
+  R^2, ``code_recoverability``). --params: ImageGSCALE parameters as JSON, e.g. '{"ae_input_size": 16}'.
+  Where MCC is lost (GSCALE-I's ceiling on ideal codes, code diagnostics): benchmarks/crl_images_diagnostics.py.
 """
 
 from __future__ import annotations

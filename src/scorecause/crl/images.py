@@ -18,7 +18,8 @@ joint angles with a few labelled images.
    :class:`ConvAutoencoder` (``ae_kind="conv"``, a linear layer after strided convolutions) holds the
    positions only folded and nonlinearly, which capped GSCALE-I's MCC near 0.5 (BENCHMARKS.md, "CRL on
    images"): GSCALE-I itself, with classifier score differences from 2,000 images per environment, reaches
-   MCC 0.99 on codes that are an affine map of the positions and 0.95-0.97 on a tanh map of them.
+   MCC 0.99 on codes that are an affine map of the positions, but only 0.97 and 0.64 (seeds 0, 1) on a tanh
+   of that map: the closer to affine the code, the better.
 2. *GSCALE-I on the codes* (:class:`scorecause.crl.gscale.GSCALE_I`) with classifier-based score differences
    (``scores="classifier-mlp"``: the gradient of the log-density ratio of two environments' codes, learned by
    a probabilistic classifier, :class:`scorecause.scores.difference.DensityRatioClassifier`). The paper
@@ -192,7 +193,7 @@ class KeypointAutoencoder:
 
     Why for GSCALE-I: the code is an *expected position* of a feature that fires on an object part, so when a
     point tracks a ball (or an arm joint) its code is close to an affine function of that object's position --
-    a mildly nonlinear mixing of the latents, which GSCALE-I unmixes well (on codes that are an affine map of
+    a nearly linear mixing of the latents, which GSCALE-I unmixes well (on codes that are an affine map of
     the true ball positions plus noise it reaches MCC 0.99; on the generic code of
     :class:`ConvAutoencoder` the positions are folded and MCC stays near 0.5, BENCHMARKS.md "CRL on images").
     The decoder can only draw near the points, so the reconstruction loss alone pulls them onto the objects; no

@@ -101,7 +101,7 @@ def test_pipeline_end_to_end_beats_pixel_pca():
     pca = mcc(truth, PCA(2).fit_transform(images[0].reshape(400, -1).astype(float)))
     got = mcc(truth, Z)
     print("mcc", got, "pixel-pca mcc", pca)
-    assert got > pca + 0.1, (got, pca)  # measured (seed 0): 0.627 vs pixel-PCA 0.444
+    assert got > pca + 0.3, (got, pca)  # measured (seed 0): 0.946 vs pixel-PCA 0.444 (conv autoencoder: 0.627)
     assert est.recon_mse_ < est.mean_image_mse_
     # same call, same result
     again = ImageGSCALE(random_state=0, **SMALL).fit(images, targets=targets).transform(images[0])
@@ -116,8 +116,9 @@ def test_rendered_balls_mcc_with_the_keypoint_autoencoder():
     est = ImageGSCALE(random_state=0, ae_input_size=16, ae_epochs=10, device="cpu").fit(prob.images,
                                                                                         targets=prob.targets)
     got = mcc(prob.latents[0], est.transform(prob.images[0]))
+    print("balls mcc", got)
     assert est.code_basis_.shape == (8, 4)  # 4 points, projected on the top n = 4 principal directions
-    assert got > 0.95, got  # measured (seed 0): 0.99x; the conv autoencoder (before): 0.40 at this N
+    assert got > 0.95, got  # measured (seed 0): 0.983; the conv autoencoder (before): 0.396 at this N
 
 
 @pytest.mark.slow

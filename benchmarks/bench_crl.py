@@ -15,13 +15,16 @@ Usage: python benchmarks/bench_crl.py METHOD INTERVENTION SCORES n SEEDS [N] [LA
   process CPU time of ``fit``, MCC, SHD, pairing recovered) appended to PATH
   (default benchmarks/results/gscale.jsonl), and a summary table per pairing.
 Images (GSCALE-I on rendered balls / a robot arm, JMLR 2025 Table 14 and ROPES):
-  python benchmarks/bench_crl.py --images SETTING SEEDS [N] [--start=S] [--out=FILE.jsonl]
+  python benchmarks/bench_crl.py --images SETTING SEEDS [N] [--start=S] [--out=FILE.jsonl] [--params=JSON]
   SETTING is KIND-COUNT-MECHANISM-PERNODE, e.g. balls-2-linear-2 (2 balls, linear SCM, two hard interventions
   per latent), balls-3-linear-2, balls-2-quadratic-2, balls-2-linear-1, balls-2-quadratic-1, arm-3-linear-2;
   N images per environment (default 2000). Per seed: MCC against the true latents (positions / angles) on the
   observational images, SHD (SHD of closures with one intervention per latent), pixel-PCA MCC (trivial
   baseline), wall and CPU seconds; the arm adds the pose read-out error (degrees, k = 10 and 100 labelled
   observational images, held-out: the observational images after the first 100) next to the supervised CNN's.
+  Every run also records how much of the true latents the autoencoder codes hold (held-out linear and 10-NN
+  R^2, ``code_recoverability``). --params: ImageGSCALE parameters as JSON, e.g. '{"ae_input_size": 16}'.
+  Where MCC is lost (GSCALE-I's ceiling on ideal codes, code diagnostics): benchmarks/crl_images_diagnostics.py.
 """
 
 from __future__ import annotations
@@ -185,6 +188,19 @@ def run_lscale_soft(seeds=10, start=0, scores="gaussian", ns=(5, 8), N=50000, d=
     print("wrote", out)
 
 
+def code_recoverability(C, Z):
+    """Upper bound of what GSCALE-I can recover from autoencoder codes ``C`` (N, c): held-out R^2 of the true
+    latents ``Z`` (N, n) regressed on the codes, linear and 10-nearest-neighbour (first half fits, second half
+    scores). A low kNN R^2 means the autoencoder lost the latents; a high kNN but low linear R^2 means they are
+    there but folded / strongly nonlinear."""
+    from sklearn.linear_model import LinearRegression
+    from sklearn.neighbors import KNeighborsRegressor
+
+    h = len(C) // 2
+    return {"code_linear_r2": float(LinearRegression().fit(C[:h], Z[:h]).score(C[h:], Z[h:])),
+            "code_knn_r2": float(KNeighborsRegressor(10).fit(C[:h], Z[:h]).score(C[h:], Z[h:]))}
+
+
 def run_images(setting, seeds, N=2000, start=0, out=None, params=None):
     """ImageGSCALE on simulated image environments (scorecause.simulate.images), one JSON line per seed."""
     import json
@@ -219,7 +235,8 @@ def run_images(setting, seeds, N=2000, start=0, out=None, params=None):
              "pca_mcc": mcc(Z, PCA(Z.shape[1], random_state=0).fit_transform(X0.reshape(len(X0), -1)
                                                                              .astype(float))),
              "recon_mse": est.recon_mse_, "mean_image_mse": est.mean_image_mse_, "fit_s": el, "fit_cpu_s": cpu,
-             "simulate_s": t_sim}
+             "simulate_s": t_sim, "params": params or {}, "ae_epochs_run": len(est.ae_history_["val"]),
+             **code_recoverability(est.codes(X0), Z)}
         if kind == "arm":
             held = slice(100, None)
             for k in (10, 100):

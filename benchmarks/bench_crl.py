@@ -41,7 +41,7 @@ from scorecause.registry import methods
 from scorecause.simulate.latent import simulate_latent
 
 
-def gscale_fit(scores, n, s, pairing="known", N=10000, d=100, n_steps=4000):
+def gscale_fit(scores, n, s, pairing="known", N=10000, d=100, n_steps=2000):
     """One GSCALE-I fit (tanh-MLP mixing, linear Gaussian latents, two hard interventions per node): metrics."""
     from scorecause.crl.gscale import GSCALE_I
 
@@ -67,7 +67,7 @@ def gscale_fit(scores, n, s, pairing="known", N=10000, d=100, n_steps=4000):
                          "true_graph": prob.graph.tolist()}}
 
 
-def run_gscale(scores, n, seeds, pairing="known", N=10000, d=100, n_steps=4000, start=0, out=None):
+def run_gscale(scores, n, seeds, pairing="known", N=10000, d=100, n_steps=2000, start=0, out=None):
     """GSCALE-I over seeds ``start..start+seeds-1``; one JSON line per fit appended to ``out`` (if given)."""
     import json
     import platform

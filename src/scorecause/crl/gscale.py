@@ -220,7 +220,7 @@ class GSCALE_I(CRLEstimator):
         return (n_envs - 1) // 2
 
     def __init__(self, scores: str = "classifier-mlp", pairing: str = "known", hidden: int = 64,
-                 n_steps: int = 4000, lr: float = 2e-3, batch_size: int = 256, lambda_recon: float = 1.0,
+                 n_steps: int = 2000, lr: float = 2e-3, batch_size: int = 256, lambda_recon: float = 1.0,
                  lambda_offdiag: float = 1.0, n_train: int = 5000, max_dim: int = 50, edge_margin: float = 0.1,
                  random_state=None, device: str = "cpu", shared_classifier: bool = True,
                  lambda_cycle: float = 1.0):

@@ -226,3 +226,15 @@ def test_gscale_residual_map_jacobian_matches_autograd():
     out, J = net.with_jacobian(x)
     assert torch.allclose(out, net(x), atol=1e-6)
     assert torch.allclose(J, vmap(jacrev(net))(x), atol=1e-5)
+
+
+def test_gscale_tangent_projection_removes_the_normal_component():
+    """On a circle (a 1-D manifold in 2-D) a radial vector projects to ~0 and a tangential one is kept."""
+    from scorecause.crl.gscale import project_on_tangent
+
+    t = np.linspace(0, 2 * np.pi, 400, endpoint=False)
+    at = np.c_[np.cos(t), np.sin(t)]  # (M, 2)
+    radial, tangential = at, np.c_[-np.sin(t), np.cos(t)]
+    out = project_on_tangent(np.stack([radial, tangential]), at, 1, 10)
+    assert np.abs(out[0]).max() < 0.02
+    assert np.allclose(np.abs((out[1] * tangential).sum(1)), 1.0, atol=0.02)

@@ -85,6 +85,24 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
 
 
+def project_on_tangent(V: np.ndarray, at: np.ndarray, n: int, n_neighbors: int) -> np.ndarray:
+    """Project score differences ``V`` (p, M, k) at points ``at`` (M, k) on the local tangent planes of the data.
+
+    When the reduced data ``y`` lie on an ``n``-dimensional curved manifold in ``k > n`` dimensions, a score
+    difference is defined only along the manifold; a classifier's gradient also has components normal to it,
+    which no data constrain. Before the per-point unit normalisation these can swamp the tangent part. Each
+    point's tangent plane is the top ``n`` principal directions of its ``n_neighbors`` nearest points (local
+    PCA). Robot-arm joint positions (3 angles in 6 dimensions, exact positions as codes, N = 2,000, seed 0):
+    GSCALE-I MCC 0.53 without, 0.75 with (``crl_images_diagnostics.py ceiling arm-3-linear-2 2000 1``).
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    idx = NearestNeighbors(n_neighbors=min(n_neighbors, len(at))).fit(at).kneighbors(at, return_distance=False)
+    nb = at[idx] - at[idx].mean(axis=1, keepdims=True)  # (M, n_neighbors, k)
+    T = np.linalg.svd(nb, full_matrices=False)[2][:, :n]  # (M, n, k) tangent bases
+    return np.einsum("pmk,mjk,mjl->pml", V, T, T)
+
+
 def pairing_costs(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """Cost ``C[i, j]`` of pairing hard environment ``1 + i`` with ``1 + n + j`` (unknown pairing).
 
@@ -186,6 +204,9 @@ class GSCALE_I(CRLEstimator):
         binary ones (about 17x less CPU time at n = 5); False restores the binary classifiers
     lambda_cycle : weight of the Jacobian cycle term ``E||J_h(y) J_f(h(y)) - I_n||_F^2 / n``, which ties the
         decoder Jacobian (through which the sparsity is measured) to the encoder (which makes the latents)
+    tangent_neighbors : when the reduced dimension exceeds n (data on a curved manifold), project the score
+        differences on local tangent planes from this many nearest points (:func:`project_on_tangent`);
+        None keeps them as estimated
 
     Attributes
     ----------
@@ -214,6 +235,7 @@ class GSCALE_I(CRLEstimator):
         "n_train": [Interval(int, 10, None)], "max_dim": [Interval(int, 1, None)],
         "edge_margin": [Interval(float, 0, None)], "random_state": RANDOM_STATE, "device": DEVICE,
         "shared_classifier": [bool], "lambda_cycle": [Interval(float, 0, None)],
+        "tangent_neighbors": [None, Interval(int, 2, None)],
     }
 
     def _n_latents(self, n_envs: int) -> int:
@@ -223,7 +245,7 @@ class GSCALE_I(CRLEstimator):
                  n_steps: int = 2000, lr: float = 2e-3, batch_size: int = 256, lambda_recon: float = 1.0,
                  lambda_offdiag: float = 1.0, n_train: int = 5000, max_dim: int = 50, edge_margin: float = 0.1,
                  random_state=None, device: str = "cpu", shared_classifier: bool = True,
-                 lambda_cycle: float = 1.0):
+                 lambda_cycle: float = 1.0, tangent_neighbors: int | None = 30):
         self.scores = scores
         self.pairing = pairing
         self.hidden = hidden
@@ -239,6 +261,7 @@ class GSCALE_I(CRLEstimator):
         self.device = device
         self.shared_classifier = shared_classifier
         self.lambda_cycle = lambda_cycle
+        self.tangent_neighbors = tangent_neighbors
 
     # ------------------------------------------------------------------------------------------
     def _fit(self, envs, sd, targets):
@@ -277,6 +300,8 @@ class GSCALE_I(CRLEstimator):
             DS = G[0][None] - G[1:]  # s_0 - s_m = grad f_0 - grad f_m
         else:
             DS = score_differences(Ys, at, self.scores, random_state=self.random_state)
+        if k > n and self.tangent_neighbors:
+            DS = project_on_tangent(DS, at, n, self.tangent_neighbors)
         first, second = DS[:n], DS[n:]  # (n, M, k) each
 
         def pair_diff(i, j):  # s_{1,i} - s_{2,j} = (s_0 - s_{2,j}) - (s_0 - s_{1,i})

@@ -34,11 +34,12 @@ def _problem(setting: str, N: int, seed: int):
 
 def _gscale_mcc(codes, prob, seed: int, q: int | None = None, **params) -> float:
     """MCC of GSCALE-I on ``codes`` (optionally projected on their top ``q`` principal directions)."""
+    from scorecause.crl.base import reduce_dimension
     from scorecause.crl.gscale import GSCALE_I
     from scorecause.crl.metrics import mcc
 
     if q is not None:
-        V = np.linalg.eigh(sum(np.cov(c, rowvar=False) for c in codes))[1][:, ::-1][:, :q]
+        V = reduce_dimension(codes, q, max_rows=None)
         codes = [(c - codes[0].mean(0)) @ V for c in codes]
     gs = GSCALE_I(random_state=seed, **params).fit(codes, targets=prob.targets)
     return float(mcc(prob.latents[0], gs.transform(codes[0])))

@@ -97,19 +97,20 @@ def check_targets(targets, n_envs: int, n_latents: int) -> list[tuple[int, ...]]
 # ------------------------------------------------------------------------------------------------
 # Dimension reduction and score differences
 # ------------------------------------------------------------------------------------------------
-def reduce_dimension(envs: list[Dataset], k: int, *, max_rows: int = 5000) -> np.ndarray:
+def reduce_dimension(envs: list[Dataset] | list[np.ndarray], k: int, *, max_rows: int | None = 5000) -> np.ndarray:
     """Orthonormal basis B (d, k) of the top-``k`` eigenvectors of ``sum_m Cov(X^m)``.
 
+    ``envs``: datasets or arrays (N_m, d); the covariances use the first ``max_rows`` rows (None: all).
     For a linear mixing ``X = G Z`` this is the column space of ``G`` (exact from ``n + d`` rows per
     environment without noise); ``y = B^T x`` are the reduced coordinates.
     """
-    d = envs[0].d
+    Xs = [getattr(ds, "X", ds) for ds in envs]
+    d = Xs[0].shape[1]
     if k > d:
         raise DataError(f"cannot learn {k} latents from {d} observed variables; need n <= d")
     C = np.zeros((d, d))
-    for ds in envs:
-        X = ds.X[:max_rows]
-        C += np.cov(X, rowvar=False)
+    for X in Xs:
+        C += np.cov(X[:max_rows], rowvar=False)
     _, V = np.linalg.eigh(C)
     return V[:, ::-1][:, :k]
 

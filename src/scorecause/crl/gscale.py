@@ -66,6 +66,8 @@ autoencoder steps included, about 15 CPU-s):
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from scorecause.constraints import DEVICE, POSITIVE, RANDOM_STATE, Interval, Options
@@ -137,6 +139,7 @@ def pairing_costs(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     return conc + pattern
 
 
+@functools.cache
 def _residual_map_class():
     import torch
     from torch import nn
@@ -173,14 +176,9 @@ def _residual_map_class():
 
 
 def ResidualMap(a, b, W0, hidden):
-    """Residual tanh MLP ``(a,) -> (b,)`` with a closed-form Jacobian (built on first use: torch is optional)."""
-    global _RESIDUAL_MAP
-    if _RESIDUAL_MAP is None:
-        _RESIDUAL_MAP = _residual_map_class()
-    return _RESIDUAL_MAP(a, b, W0, hidden)
-
-
-_RESIDUAL_MAP = None
+    """Residual tanh MLP ``(a,) -> (b,)`` with a closed-form Jacobian (class built on first use: importing
+    this module does not import torch, as elsewhere in ``scorecause.crl``)."""
+    return _residual_map_class()(a, b, W0, hidden)
 
 
 class GSCALE_I(CRLEstimator):

@@ -57,6 +57,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from scorecause.constraints import BOOL, DEVICE, RANDOM_STATE, Interval, Options, validate_params
+from scorecause.crl.base import reduce_dimension
 from scorecause.errors import DataError, NotFittedError
 
 __all__ = ["ConvAutoencoder", "train_autoencoder", "encode_images", "ImageGSCALE", "ancestral_readout",
@@ -579,10 +580,8 @@ class ImageGSCALE(BaseEstimator):
             codes = [encode_images(ae.encoder, X, device=dev) for X in envs]
         self.autoencoder_, self.ae_history_ = ae.cpu(), hist
         # top principal directions of the pooled codes: (code_dim, q)
-        q = min(self.gscale_dim or n, code_dim)
         self.code_mean_ = codes[0].mean(axis=0)
-        cov = sum(np.cov(c, rowvar=False) for c in codes)
-        self.code_basis_ = np.linalg.eigh(np.atleast_2d(cov))[1][:, ::-1][:, :q]
+        self.code_basis_ = reduce_dimension(codes, min(self.gscale_dim or n, code_dim), max_rows=None)
         codes = [(c - self.code_mean_) @ self.code_basis_ for c in codes]
         self.recon_mse_ = float(min(hist["val"]))
         pool = np.concatenate([X[:500] for X in envs])

@@ -192,16 +192,15 @@ def order_violation(H0: np.ndarray, order, C0: np.ndarray, R: np.ndarray, Nz: np
     return float(E[after].sum())
 
 
-def refine_order(H0: np.ndarray, order, C0: np.ndarray, R: np.ndarray, Nz: np.ndarray | None,
-                 floor: np.ndarray, max_rounds: int | None = None) -> list[int]:
-    """Local search over orders: move one latent to another position while :func:`order_violation` drops.
+def local_order_search(order, cost, max_rounds: int | None, tol: float) -> list[int]:
+    """Best-improvement local search over orders: move one element to another position while ``cost`` drops.
 
-    Each round tries all ``n (n - 1)`` single moves (each a few ``n x n`` products) and keeps the best;
-    stops when no move lowers the violation (at most ``n^2`` rounds); ties keep the given order.
+    Each round tries all ``n (n - 1)`` single moves and keeps the best one if it lowers ``cost(order)`` by
+    more than ``tol``; stops when none does (at most ``max_rounds``, default ``n^2``); ties keep the order.
     """
     order = [int(v) for v in order]
     n = len(order)
-    best = order_violation(H0, order, C0, R, Nz, floor)
+    best = cost(order)
     for _ in range(max_rounds or n * n):
         cand_best, cand_val = None, best
         for a in range(n):
@@ -210,13 +209,23 @@ def refine_order(H0: np.ndarray, order, C0: np.ndarray, R: np.ndarray, Nz: np.nd
                 if b == a:
                     continue
                 cand = rest[:b] + [order[a]] + rest[b:]
-                val = order_violation(H0, cand, C0, R, Nz, floor)
-                if val < cand_val - 1e-12:
+                val = cost(cand)
+                if val < cand_val - tol:
                     cand_best, cand_val = cand, val
         if cand_best is None:
             break
         order, best = cand_best, cand_val
     return order
+
+
+def refine_order(H0: np.ndarray, order, C0: np.ndarray, R: np.ndarray, Nz: np.ndarray | None,
+                 floor: np.ndarray, max_rounds: int | None = None) -> list[int]:
+    """Local search over orders: move one latent to another position while :func:`order_violation` drops.
+
+    Each round tries all ``n (n - 1)`` single moves (each a few ``n x n`` products) and keeps the best;
+    stops when no move lowers the violation (at most ``n^2`` rounds); ties keep the given order.
+    """
+    return local_order_search(order, lambda cand: order_violation(H0, cand, C0, R, Nz, floor), max_rounds, 1e-12)
 
 
 def allowed_cross_moments(order, n_env: int) -> np.ndarray:
@@ -310,23 +319,7 @@ def moment_order(H0: np.ndarray, order, covs: np.ndarray, n_samples, max_rounds:
         H = moment_encoder(innovation_encoder(H0, cand, covs[0]), cand, covs, max_sweeps=5, tol=1e-6)
         return moment_misfit(H, cand, covs, n_samples)
 
-    order = [int(v) for v in order]
-    n = len(order)
-    best = fit(order)
-    for _ in range(max_rounds or n * n):
-        cand_best, cand_val = None, best
-        for a in range(n):
-            rest = order[:a] + order[a + 1:]
-            for b in range(n):
-                if b == a:
-                    continue
-                cand = rest[:b] + [order[a]] + rest[b:]
-                val = fit(cand)
-                if val < cand_val - 1e-9:
-                    cand_best, cand_val = cand, val
-        if cand_best is None:
-            break
-        order, best = cand_best, cand_val
+    order = local_order_search(order, fit, max_rounds, 1e-9)
     H = moment_encoder(innovation_encoder(H0, order, covs[0]), order, covs)
     return order, H
 

@@ -129,3 +129,16 @@ def test_results_folder_check(tmp_path):
     check_results_folder(tmp_path / "run")
     with pytest.raises(ConfigError, match="is a file"):
         check_results_folder(tmp_path / "mine" / "thesis.tex")
+
+
+def test_output_folder_that_is_a_dangling_symlink_is_written_through(tmp_path):
+    """``-o link`` where ``link`` points to a folder not made yet: the folder is created behind the link."""
+    from scorecause.fileio import atomic_path, atomic_paths
+
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    with atomic_paths(tmp_path / "link" / "a.csv") as (ta,):
+        ta.write_text("x")
+    with atomic_path(tmp_path / "link" / "b.json") as tb:
+        tb.write_text("{}")
+    assert (tmp_path / "link").is_symlink()
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["a.csv", "b.json"]

@@ -149,7 +149,7 @@ def atomic_path(path):
     """
     (target,) = _guard([path])
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        Path(os.path.realpath(target.parent)).mkdir(parents=True, exist_ok=True)  # through a dangling link too
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise _named(exc, target, path) from None
@@ -194,7 +194,7 @@ def atomic_paths(*paths):
     try:
         for k, t in enumerate(targets):
             current = k
-            t.parent.mkdir(parents=True, exist_ok=True)
+            Path(os.path.realpath(t.parent)).mkdir(parents=True, exist_ok=True)  # through a dangling link too
         current = None
         yield temps
         for k, (tmp, t) in enumerate(zip(temps, targets)):

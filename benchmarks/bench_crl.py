@@ -63,7 +63,7 @@ def gscale_fit(scores, n, s, pairing="known", N=10000, d=100, n_steps=2000):
     return {"mcc": mcc(Z, Zh), "mcc_gauss": mcc(Z, Zg), "shd": shd(prob.graph, A), "n_edges": int(prob.graph.sum()),
             "pairing_correct": float(ok), "time_s": el, "cpu_s": cpu,
             "evidence": {"node_of_latent": np.argsort(inv).tolist(), "edge_evidence": est.edge_evidence_.tolist(),
-                         "obs_moments": est.obs_moments_.tolist(), "sparsity": est.sparsity_.tolist(),
+                         "ancestral_evidence": est.ancestral_evidence_.tolist(), "sparsity": est.sparsity_.tolist(),
                          "true_graph": prob.graph.tolist()}}
 
 

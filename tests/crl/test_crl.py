@@ -238,3 +238,47 @@ def test_gscale_tangent_projection_removes_the_normal_component():
     out = project_on_tangent(np.stack([radial, tangential]), at, 1, 10)
     assert np.abs(out[0]).max() < 0.02
     assert np.allclose(np.abs((out[1] * tangential).sum(1)), 1.0, atol=0.02)
+
+
+def _hard_envs_of_linear_scm(W, N, rng, leak):
+    """Latents of a linear-Gaussian SCM (``W[j, i]``: weight of z_j in z_i, nodes in causal order) seen through
+    an encoder that leaks (``z_hat = z (I + leak)``): observational rows and two hard envs per node (x0.25, x4)."""
+    n = len(W)
+
+    def env(hard=None, var=1.0):
+        Z = np.zeros((N, n))
+        for i in range(n):
+            mech = 0.0 if i == hard else Z @ W[:, i]
+            Z[:, i] = mech + np.sqrt(var if i == hard else 1.0) * rng.standard_normal(N)
+        return Z @ (np.eye(n) + leak)
+
+    return env(), [[env(i, 0.25), env(i, 4.0)] for i in range(n)]
+
+
+def test_hard_intervention_graph_parents_not_ancestors_despite_leakage():
+    """Chain with a collider, z0 -> z1 -> z3 <- z2, latent indices shuffled, every latent leaking 0.15 of its
+    neighbour: the order puts ancestors first and the grandparent z0 of z3 is no parent (SHD 0), although the
+    marginal (not partial) correlation drop makes it an ancestor."""
+    from scorecause.crl.gscale import hard_intervention_graph
+
+    rng = np.random.default_rng(0)
+    W = np.zeros((4, 4))
+    W[0, 1], W[1, 3], W[2, 3] = 1.0, -0.9, 0.8
+    leak = 0.15 * np.roll(np.eye(4), 1, axis=1)
+    Z0, Zh = _hard_envs_of_linear_scm(W, 4000, rng, leak)
+    perm = np.array([2, 0, 3, 1])  # latent a is node perm[a]
+    A, order, anc, par = hard_intervention_graph(Z0[:, perm], [[Z[:, perm] for Z in Zh[perm[a]]] for a in range(4)])
+    truth = (W != 0).astype(np.int8)[np.ix_(perm, perm)]
+    assert A.tolist() == truth.tolist()
+    pos = {v: t for t, v in enumerate(order)}
+    z0, z1, z3 = (np.flatnonzero(perm == k)[0] for k in (0, 1, 3))
+    assert pos[z0] < pos[z1] < pos[z3]
+    assert anc[z3, z0] > 0.2 and par[z3, z0] < 0.05  # ancestor by the marginal drop, not a parent
+
+
+def test_hard_intervention_graph_rejects_a_latent_without_environment():
+    from scorecause.crl.gscale import hard_intervention_graph
+
+    Z = np.random.default_rng(0).normal(size=(100, 2))
+    with pytest.raises(DataError, match="each of the 2 latents"):
+        hard_intervention_graph(Z, [[Z], []])

@@ -276,9 +276,11 @@ def test_hard_intervention_graph_parents_not_ancestors_despite_leakage():
     assert anc[z3, z0] > 0.2 and par[z3, z0] < 0.05  # ancestor by the marginal drop, not a parent
 
 
-def test_hard_intervention_graph_rejects_a_latent_without_environment():
+def test_hard_intervention_graph_rejects_a_latent_without_environment_and_handles_one_latent():
     from scorecause.crl.gscale import hard_intervention_graph
 
     Z = np.random.default_rng(0).normal(size=(100, 2))
     with pytest.raises(DataError, match="each of the 2 latents"):
         hard_intervention_graph(Z, [[Z], []])
+    A, order, _, _ = hard_intervention_graph(Z[:, :1], [[2 * Z[:, :1]]])  # a single latent: no edge
+    assert A.tolist() == [[0]] and order == [0]

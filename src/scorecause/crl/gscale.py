@@ -238,8 +238,11 @@ def hard_intervention_graph(Z_obs: np.ndarray, Z_hard: list[list[np.ndarray]], t
     n = Z_obs.shape[1]
     if len(Z_hard) != n or any(len(envs) == 0 for envs in Z_hard):
         raise DataError(f"need at least one hard-intervention environment for each of the {n} latents")
-    C0 = np.corrcoef(_normal_scores(Z_obs), rowvar=False)  # (n, n)
-    Ch = [[np.corrcoef(_normal_scores(Z), rowvar=False) for Z in envs] for envs in Z_hard]
+    def corr(Z):  # (N, n) -> (n, n) Gaussian-copula correlation (2-D also for n = 1)
+        return np.atleast_2d(np.corrcoef(_normal_scores(Z), rowvar=False))
+
+    C0 = corr(Z_obs)
+    Ch = [[corr(Z) for Z in envs] for envs in Z_hard]
     drop = np.stack([np.abs(C0[i]) - np.mean([np.abs(C[i]) for C in Ch[i]], axis=0) for i in range(n)])
     np.fill_diagonal(drop, 0.0)
     ancestral = drop - drop.T

@@ -259,6 +259,16 @@ def test_cli_crl_images_writes_every_output(tmp_path):
     assert res.exit_code == 1 and "--images" in res.output
 
 
+def test_image_gscale_runs_on_the_chart_when_gscale_dim_exceeds_n():
+    prob, images, targets = blob_problem(150)
+    small = {**SMALL, "ae_epochs": 3, "gscale_params": {"n_steps": 30, "n_train": 150}}
+    est = ImageGSCALE(random_state=0, gscale_dim=4, **small).fit(images, targets=targets)
+    assert est.chart_ is not None and 0 < est.chart_.trustworthiness_ <= 1
+    assert est.gscale_.B_.shape[0] == 2  # GSCALE-I sees the 2-D chart, not the 4-D codes
+    Z = est.transform(images[1])
+    assert Z.shape == (150, 2) and np.isfinite(Z).all()
+
+
 @pytest.mark.slow
 def test_gscale_on_the_chart_of_arm_joint_positions():
     """GSCALE-I on the exact joint positions of a 3-joint arm (the best a keypoint code can hold), through the

@@ -419,7 +419,7 @@ class IsomapChart:
     3. new points: the geodesic distance to each fit point is ``min_l (|w - w_l| + D_G[l, .])`` over the
        point's nearest fit points ``l``, then the MDS (Nystrom) extension.
 
-    Injectivity (no folds) is checked on the fit points by the **trustworthiness** ``T`` of the chart
+    Injectivity (no folds) is checked on 1,000 random fit points by the **trustworthiness** ``T`` of the chart
     (``trustworthiness_``): ``T = 1 - 2 / (m K (2m - 3K - 1)) sum_i sum_{j in U_K(i)} (r(i, j) - K)`` with
     ``U_K(i)`` the chart's ``K`` nearest neighbours of point ``i`` that are not among its ``K`` nearest in
     code space and ``r(i, j)`` the code-space rank; a fold brings far-apart codes together and lowers
@@ -455,9 +455,9 @@ class IsomapChart:
         W = (Y[np.sort(rng.choice(len(Y), size=min(len(Y), self.max_points), replace=False))]
              - self.mean_) @ self.whiten_
         self.isomap_ = Isomap(n_neighbors=self.n_neighbors, n_components=self.n_components).fit(W)
-        E = self.isomap_.embedding_
-        m = min(len(W), 1000)
-        self.trustworthiness_ = float(trustworthiness(W[:m], E[:m], n_neighbors=min(10, m // 2 - 1)))
+        check = rng.choice(len(W), size=min(len(W), 1000), replace=False)  # a random 1,000 of the fit points
+        self.trustworthiness_ = float(trustworthiness(W[check], self.isomap_.embedding_[check],
+                                                      n_neighbors=min(10, len(check) // 2 - 1)))
         return self
 
     def transform(self, Y, batch_size: int = 2000) -> np.ndarray:

@@ -237,6 +237,8 @@ def run_images(setting, seeds, N=2000, start=0, out=None, params=None):
              "recon_mse": est.recon_mse_, "mean_image_mse": est.mean_image_mse_, "fit_s": el, "fit_cpu_s": cpu,
              "simulate_s": t_sim, "params": params or {}, "ae_epochs_run": len(est.ae_history_["val"]),
              **code_recoverability(est.codes(X0), Z)}
+        if getattr(est, "chart_", None) is not None:
+            m["chart_trustworthiness"] = est.chart_.trustworthiness_
         if kind == "arm":
             held = slice(100, None)
             for k in (10, 100):

@@ -6,7 +6,9 @@ Usage (one JSON line per fit on stdout; torch on one thread):
       GSCALE-I's ceiling on ideal codes: the true latents (ball positions) through an affine map to 3n
       dimensions, and through a tanh of it, plus noise 0.01 -- what GSCALE-I reaches when the autoencoder is
       perfect up to a mixing. Arm settings add the forward-kinematics code (the joint positions, the best a
-      keypoint code can hold).
+      keypoint code can hold: a curved n-manifold in 2n dimensions), as is (GSCALE-I's tangent projection) and
+      through the n-dimensional chart of the image pipeline (``forward-kinematics+chart``:
+      scorecause.crl.images.IsomapChart fitted on all environments' codes; with its trustworthiness).
   python benchmarks/crl_images_diagnostics.py codes SETTING N KIND EPOCHS CODE_DIM INPUT_SIZE [SEED]
       Trains one image autoencoder (KIND "keypoint" or "conv"), reports its held-out reconstruction MSE and
       how much of the true latents the codes hold (held-out linear and 10-NN R^2), then GSCALE-I's MCC on all
@@ -46,6 +48,7 @@ def _gscale_mcc(codes, prob, seed: int, q: int | None = None, **params) -> float
 
 
 def ceiling(setting: str, N: int, seeds: int) -> None:
+    from scorecause.crl.images import IsomapChart
     from scorecause.simulate.images import ArmGeometry, forward_kinematics
 
     for s in range(seeds):
@@ -57,14 +60,20 @@ def ceiling(setting: str, N: int, seeds: int) -> None:
         if kind == "arm":
             geo = ArmGeometry(n)
             maps["forward-kinematics"] = lambda P, geo=geo: forward_kinematics(P, geo)[:, 1:].reshape(len(P), -1)
+            maps["forward-kinematics+chart"] = maps["forward-kinematics"]
         for name, f in maps.items():
             codes = [f(P) for P in prob.latents]
             sd = np.concatenate(codes).std()
             codes = [c + 0.01 * sd * rng.normal(size=c.shape) for c in codes]
             t = time.process_time()
+            extra = {}
+            if name.endswith("+chart"):
+                chart = IsomapChart(n, random_state=s).fit(np.concatenate(codes))
+                codes = [chart.transform(c) for c in codes]
+                extra = {"chart_trustworthiness": round(chart.trustworthiness_, 4)}
             m = _gscale_mcc(codes, prob, s)
             print(json.dumps({"diagnostic": "ceiling", "setting": setting, "N": N, "seed": s, "codes": name,
-                              "mcc": round(m, 4), "cpu_s": round(time.process_time() - t, 1)}), flush=True)
+                              "mcc": round(m, 4), **extra, "cpu_s": round(time.process_time() - t, 1)}), flush=True)
 
 
 def codes(setting: str, N: int, kind: str, epochs: int, code_dim: int, input_size: int, seed: int = 0) -> None:

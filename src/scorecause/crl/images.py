@@ -20,12 +20,17 @@ joint angles with a few labelled images.
    images"): GSCALE-I itself, with classifier score differences from 2,000 images per environment, reaches
    MCC 0.99 on codes that are an affine map of the positions, but only 0.97 and 0.64 (seeds 0, 1) on a tanh
    of that map: the closer to affine the code, the better.
-2. *GSCALE-I on the codes* (:class:`scorecause.crl.gscale.GSCALE_I`) with classifier-based score differences
+   The codes are projected on their top ``gscale_dim`` principal directions (default ``n``).
+2. *A chart of curved codes* (:class:`IsomapChart`, when ``gscale_dim > n``): a robot arm's keypoint code is its
+   joint *positions*, a curved ``n``-manifold in ``2n`` dimensions, where GSCALE-I (even on the exact positions)
+   reached only MCC 0.75; whitening and Isomap map it to ``n`` chart coordinates nearly affine in the angles,
+   and GSCALE-I runs on those in its ``k = n`` regime (0.98 on the exact positions).
+3. *GSCALE-I on the codes* (:class:`scorecause.crl.gscale.GSCALE_I`) with classifier-based score differences
    (``scores="classifier-mlp"``: the gradient of the log-density ratio of two environments' codes, learned by
    a probabilistic classifier, :class:`scorecause.scores.difference.DensityRatioClassifier`). The paper
    estimates the ratios on raw images and pulls them back through the decoder Jacobian; estimating them on the
    codes is the same quantity for the code distribution, in a space where a small MLP classifier suffices.
-3. The learned latents are ``z_hat = h_2(h_1(x))`` (``transform(images)``).
+4. The learned latents are ``z_hat = h_2(chart(h_1(x)))`` (``transform(images)``).
 
 **One vs two interventions per latent.** GSCALE-I's guarantee needs two hard interventions per node: the score
 difference between the two hard environments of node ``i`` lives on ``z_i`` alone. With **one** hard
@@ -60,7 +65,7 @@ from scorecause.constraints import BOOL, DEVICE, RANDOM_STATE, Interval, Options
 from scorecause.crl.base import reduce_dimension
 from scorecause.errors import DataError, NotFittedError
 
-__all__ = ["ConvAutoencoder", "train_autoencoder", "encode_images", "ImageGSCALE", "ancestral_readout",
+__all__ = ["ConvAutoencoder", "train_autoencoder", "encode_images", "IsomapChart", "ImageGSCALE", "ancestral_readout",
            "pose_readout", "PoseMap", "SupervisedPoseCNN", "angle_error_deg", "check_images"]
 
 
@@ -384,6 +389,85 @@ def encode_images(encoder, images, *, device="cpu", batch_size: int = 512) -> np
 
 
 # ------------------------------------------------------------------------------------------------
+# An n-dimensional chart of curved codes (whitened Isomap)
+# ------------------------------------------------------------------------------------------------
+class IsomapChart:
+    r"""An ``n``-dimensional chart of codes that lie on a curved ``n``-manifold in ``k > n`` dimensions:
+    whitening, then Isomap.
+
+    Tenenbaum, de Silva, Langford, "A global geometric framework for nonlinear dimensionality reduction",
+    Science 2000 (Isomap); trustworthiness: Venna, Kaski, "Neighborhood preservation in nonlinear projection
+    methods", ICANN 2001.
+
+    **Why.** GSCALE-I unmixes a nonlinear mixing well when the data fill their space (``k = n``): MCC 0.99 on
+    an affine and 0.98 on a tanh code of the arm angles. The keypoint code of the robot arm is the joint
+    *positions*, a curved 3-manifold in 6 dimensions, and there GSCALE-I reached only MCC 0.75 even on the exact
+    positions (0.53 without its tangent projection). A chart maps the manifold to ``R^n`` first, so GSCALE-I
+    (score differences included: the classifier then runs on the ``n``-dimensional chart points) works in
+    its ``k = n`` regime.
+
+    **Steps** (pooled codes ``Y`` (N, k), ``max_points`` of them drawn at random fit the chart):
+
+    1. whitening ``w = (y - mu) V Lambda^{-1/2}`` (``V Lambda V^T`` the covariance of ``Y``): Isomap keeps the
+       ambient Euclidean geodesic distances, so without it the chart depends on the arbitrary affine map the
+       autoencoder's code applies to the scene (the keypoint code is *some* affine map of the joint positions).
+       After whitening, any invertible affine re-mixing of the codes gives the same chart up to a rotation.
+       Arm angles, linear R^2 on the chart of the exact joint positions: 0.71 raw, 0.97 whitened;
+    2. Isomap: a ``n_neighbors``-nearest-neighbour graph with Euclidean edge lengths, geodesic distances
+       ``D_G`` by shortest paths, classical MDS: the chart is the top ``n`` eigenvectors of
+       ``-1/2 J D_G^2 J`` (``J`` the centring matrix) scaled by the square roots of their eigenvalues;
+    3. new points: the geodesic distance to each fit point is ``min_l (|w - w_l| + D_G[l, .])`` over the
+       point's nearest fit points ``l``, then the MDS (Nystrom) extension.
+
+    Injectivity (no folds) is checked on 1,000 random fit points by the **trustworthiness** ``T`` of the chart
+    (``trustworthiness_``): ``T = 1 - 2 / (m K (2m - 3K - 1)) sum_i sum_{j in U_K(i)} (r(i, j) - K)`` with
+    ``U_K(i)`` the chart's ``K`` nearest neighbours of point ``i`` that are not among its ``K`` nearest in
+    code space and ``r(i, j)`` the code-space rank; a fold brings far-apart codes together and lowers
+    ``T`` (1: every chart neighbourhood is a code neighbourhood).
+
+    Parameters
+    ----------
+    n_components : chart dimension ``n``
+    n_neighbors : neighbours of the Isomap graph (12)
+    max_points : points that fit the chart (3000; the geodesic matrix is ``max_points^2``)
+    random_state : seed of the subsample
+    """
+
+    def __init__(self, n_components: int, n_neighbors: int = 12, max_points: int = 3000, random_state=0):
+        self.n_components, self.n_neighbors = n_components, n_neighbors
+        self.max_points, self.random_state = max_points, random_state
+
+    def fit(self, Y):
+        """Fit on codes ``Y`` (N, k) (pool the environments first)."""
+        from sklearn.manifold import Isomap, trustworthiness
+
+        Y = np.asarray(Y, dtype=np.float64)
+        if Y.ndim != 2 or len(Y) <= self.n_neighbors or Y.shape[1] < self.n_components:
+            raise DataError(f"the chart needs more than n_neighbors={self.n_neighbors} codes of dimension >= "
+                            f"{self.n_components}; got shape {Y.shape}")
+        rng = np.random.default_rng(self.random_state)
+        self.mean_ = Y.mean(axis=0)
+        ev, V = np.linalg.eigh(np.cov(Y, rowvar=False))
+        if ev[0] <= 1e-12 * ev[-1]:
+            raise DataError("the codes given to the chart have a direction of zero variance; lower gscale_dim to "
+                            "the number of informative code dimensions")
+        self.whiten_ = V / np.sqrt(ev)  # (k, k)
+        W = (Y[np.sort(rng.choice(len(Y), size=min(len(Y), self.max_points), replace=False))]
+             - self.mean_) @ self.whiten_
+        self.isomap_ = Isomap(n_neighbors=self.n_neighbors, n_components=self.n_components).fit(W)
+        check = rng.choice(len(W), size=min(len(W), 1000), replace=False)  # a random 1,000 of the fit points
+        self.trustworthiness_ = float(trustworthiness(W[check], self.isomap_.embedding_[check],
+                                                      n_neighbors=min(10, len(check) // 2 - 1)))
+        return self
+
+    def transform(self, Y, batch_size: int = 2000) -> np.ndarray:
+        """Chart coordinates (N, n) of codes ``Y`` (N, k)."""
+        W = (np.asarray(Y, dtype=np.float64) - self.mean_) @ self.whiten_
+        out = [self.isomap_.transform(W[i:i + batch_size]) for i in range(0, len(W), batch_size)]
+        return np.concatenate(out) if out else np.zeros((0, self.n_components))
+
+
+# ------------------------------------------------------------------------------------------------
 # Graph read-out with one hard intervention per latent
 # ------------------------------------------------------------------------------------------------
 def _abs_spearman(Z: np.ndarray) -> np.ndarray:
@@ -456,6 +540,13 @@ class ImageGSCALE(BaseEstimator):
         the per-sample normalised differences: on 2 balls with ``code_dim = 8`` GSCALE-I scored MCC 0.42-0.70
         on all 8 dimensions and 0.995 on the top 4 (seed 0). Give ``code_dim`` (or more) when the latents are
         a curved function of the codes.
+    chart : "isomap" or None
+        When ``gscale_dim > n`` (codes on a curved ``n``-manifold, e.g. the robot arm's joint positions), map
+        the projected codes to an ``n``-dimensional chart (:class:`IsomapChart`: whitening, then Isomap, fitted
+        on all environments' codes) and run GSCALE-I, score differences included, on the chart points; no-op
+        when ``gscale_dim == n``. None: GSCALE-I on the ``gscale_dim``-dimensional codes (its tangent
+        projection). Exact arm joint positions, seed 0: GSCALE-I MCC 0.75 without, 0.98 with the chart.
+    chart_neighbors : Isomap graph neighbours of the chart (12)
     ae_width : first convolution's channels (16)
     ae_input_size : int or None, side the networks work at: images are average-pooled to it first (32: a
         64 x 64 image becomes 32 x 32, four times less compute; None: full resolution)
@@ -472,7 +563,8 @@ class ImageGSCALE(BaseEstimator):
     Attributes
     ----------
     autoencoder_ : torch module (``.encoder``, ``.decoder``); ``ae_history_`` : held-out MSE per epoch
-    gscale_ : fitted :class:`~scorecause.crl.gscale.GSCALE_I` on the codes
+    gscale_ : fitted :class:`~scorecause.crl.gscale.GSCALE_I` on the codes (on the chart when there is one)
+    chart_ : fitted :class:`IsomapChart` or None; ``chart_.trustworthiness_`` checks it has no folds
     adjacency_ : int8 (n, n), ``A[i, j] = 1`` means ``Z_i -> Z_j`` (one intervention per latent: the ancestral
         graph, ``graph_kind_ == "ancestral"``); order_ ; latent_names_ ; n_latents_ ; per_node_
     image_shape_ : (H, W, C); recon_mse_ : held-out per-pixel MSE; mean_image_mse_ : MSE of the mean image
@@ -487,6 +579,7 @@ class ImageGSCALE(BaseEstimator):
     _parameter_constraints = {
         "per_node": [Options({1, 2, "auto"})], "ae_kind": [Options({"keypoint", "conv"})],
         "code_dim": [None, Interval(int, 1, None)], "gscale_dim": [None, Interval(int, 1, None)],
+        "chart": [None, Options({"isomap"})], "chart_neighbors": [Interval(int, 2, None)],
         "ae_width": [Interval(int, 1, None)], "ae_input_size": [None, Interval(int, 8, None)],
         "ae_epochs": [Interval(int, 1, None)],
         "ae_patience": [Interval(int, 1, None)], "ae_batch_size": [Interval(int, 1, None)],
@@ -496,7 +589,8 @@ class ImageGSCALE(BaseEstimator):
     }
 
     def __init__(self, per_node="auto", ae_kind: str = "keypoint", code_dim: int | None = None,
-                 gscale_dim: int | None = None, ae_width: int = 16,
+                 gscale_dim: int | None = None, chart: str | None = "isomap", chart_neighbors: int = 12,
+                 ae_width: int = 16,
                  ae_input_size: int | None = 32, ae_epochs: int = 40,
                  ae_patience: int = 4, ae_batch_size: int = 128, ae_lr: float = 2e-3,
                  max_train_images: int = 20000, scores: str = "classifier-mlp", gscale_params: dict | None = None,
@@ -505,6 +599,8 @@ class ImageGSCALE(BaseEstimator):
         self.ae_kind = ae_kind
         self.code_dim = code_dim
         self.gscale_dim = gscale_dim
+        self.chart = chart
+        self.chart_neighbors = chart_neighbors
         self.ae_width = ae_width
         self.ae_input_size = ae_input_size
         self.ae_epochs = ae_epochs
@@ -583,6 +679,10 @@ class ImageGSCALE(BaseEstimator):
         self.code_mean_ = codes[0].mean(axis=0)
         self.code_basis_ = reduce_dimension(codes, min(self.gscale_dim or n, code_dim), max_rows=None)
         codes = [(c - self.code_mean_) @ self.code_basis_ for c in codes]
+        self.chart_ = None
+        if self.chart is not None and codes[0].shape[1] > n:  # curved n-manifold in q > n dims: an n-D chart
+            self.chart_ = IsomapChart(n, n_neighbors=self.chart_neighbors, random_state=seed).fit(np.concatenate(codes))
+            codes = [self.chart_.transform(c) for c in codes]
         self.recon_mse_ = float(min(hist["val"]))
         pool = np.concatenate([X[:500] for X in envs])
         pool = pool.astype(np.float32) / (255.0 if pool.dtype == np.uint8 else 1.0)
@@ -639,7 +739,12 @@ class ImageGSCALE(BaseEstimator):
 
     def transform(self, images) -> np.ndarray:
         """Learned latents ``z_hat`` (N, n) of ``images`` (N, H, W[, C])."""
-        return self.gscale_.transform((self.codes(images) - self.code_mean_) @ self.code_basis_)
+        return self.gscale_.transform(self._reduced(self.codes(images)))
+
+    def _reduced(self, codes: np.ndarray) -> np.ndarray:
+        """What GSCALE-I sees of autoencoder ``codes`` (N, code_dim): the projection, then the chart if any."""
+        Y = (codes - self.code_mean_) @ self.code_basis_
+        return Y if self.chart_ is None else self.chart_.transform(Y)
 
     def reconstruct(self, images) -> np.ndarray:
         """Autoencoder reconstructions of ``images``, float (N, h, w, C) at the working resolution
@@ -924,6 +1029,8 @@ def fit_images_from_path(data, *, out_dir, random_state=0, device="auto", per_no
     names = est.latent_names_
     metrics = {"reconstruction_mse": est.recon_mse_, "mean_image_mse": est.mean_image_mse_,
                "interventions_per_latent": est.per_node_, "graph_kind": est.graph_kind_}
+    if est.chart_ is not None:
+        metrics["chart_trustworthiness"] = est.chart_.trustworthiness_
     if envs.latents is not None:
         from scorecause.crl.metrics import mcc
 

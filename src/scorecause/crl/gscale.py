@@ -90,6 +90,9 @@ classifier):
   256 classifier gives MCC 0.911 / 0.917 / 0.864 on seeds 0 / 2 / 4 (defaults 0.912 / 0.911 / 0.873) for
   about 18 CPU-s more per fit, consistent with the encoder cap above (exact differences: 0.940 / 0.952 /
   0.81 on the same seeds), so the defaults stay;
+* averaging the (aligned, rank-normalised) latents of 3 fits with different seeds: seeds 0 / 2 / 4 / 1
+  MCC 0.916 / 0.910 / 0.885 / 0.944 against single fits 0.913-0.916 / 0.907-0.911 / 0.878-0.888 /
+  0.942-0.946 -- the fits share their error (a bias, not seed noise);
 * a dedicated binary classifier per pair of hard environments (whose log-ratio depends on ``z_i`` only):
   cosine 0.651 at the observational points, 0.634 at points of the two hard environments;
 * the classifier's log-ratio *values* between the two hard environments correlate only 0.48-0.91 with the

@@ -188,13 +188,6 @@ def _normal_scores(Z: np.ndarray) -> np.ndarray:
     return norm.ppf((rankdata(Z, axis=0) - 0.5) / len(Z))
 
 
-def _partial_correlation(C: np.ndarray, i: int, j: int, given: list[int]) -> float:
-    """Partial correlation of variables ``i`` and ``j`` given ``given`` from a correlation matrix ``C``."""
-    idx = [i, j, *given]
-    P = np.linalg.inv(C[np.ix_(idx, idx)])
-    return float(-P[0, 1] / np.sqrt(P[0, 0] * P[1, 1]))
-
-
 def hard_intervention_graph(Z_obs: np.ndarray, Z_hard: list[list[np.ndarray]], threshold: float = 0.15):
     """Causal order and parents of learned latents from their distribution in hard-intervention environments.
 
@@ -259,13 +252,15 @@ def hard_intervention_graph(Z_obs: np.ndarray, Z_hard: list[list[np.ndarray]], t
     np.fill_diagonal(drop, 0.0)
     ancestral = drop - drop.T
     order = [int(v) for v in greedy_order(np.maximum(ancestral, 0.0))]
+    from scorecause.amortized.features import partial_correlation
+
+    def pcorr(C, idx):  # |pcorr(z_idx[0], z_j | the other idx)| for each j in idx[1:]: one precision matrix
+        return np.abs(partial_correlation(np.linalg.inv(C[np.ix_(idx, idx)]))[0, 1:])
+
     parents = np.zeros((n, n))
-    for t, i in enumerate(order):
-        pred = order[:t]
-        for j in pred:
-            S = [k for k in pred if k != j]
-            parents[i, j] = (abs(_partial_correlation(C0, i, j, S))
-                             - np.mean([abs(_partial_correlation(C, i, j, S)) for C in Ch[i]]))
+    for t, i in enumerate(order[1:], start=1):
+        idx = [i, *order[:t]]  # z_i and its predecessors
+        parents[i, order[:t]] = pcorr(C0, idx) - np.mean([pcorr(C, idx) for C in Ch[i]], axis=0)
     return (parents > threshold).T.astype(np.int8), order, ancestral, parents
 
 

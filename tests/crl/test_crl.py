@@ -149,7 +149,8 @@ def test_gscale_linear_mixing_perfect_scores_and_unknown_pairing():
     from scorecause.crl.gscale import GSCALE_I
 
     prob = simulate_latent(3, 6, 4000, np.random.default_rng(0), per_node=2, mixing="linear", shuffle_pairing=True)
-    est = GSCALE_I(scores="perfect", pairing="unknown", n_steps=100, n_train=1000, random_state=0)
+    est = GSCALE_I(scores="perfect", pairing="unknown", n_steps=100, n_train=1000, random_state=0,
+                   encoder_fit="autoencoder")
     est.fit(prob.environments)
     assert [b for _, b in est.pairing_] == list(prob.pairing)  # rank-one matching finds the true pairs
     Z, Zh = prob.environments[0].meta["Z"], est.transform(prob.environments[0].X)
@@ -287,16 +288,44 @@ def test_hard_intervention_graph_rejects_a_latent_without_environment_and_handle
 
 
 def test_gscale_both_graph_readouts_on_a_small_nonlinear_problem():
-    """graph_readout="scores" (score-difference supports) finds the fork 0 -> 1, 0 -> 2 after a short fit
-    with exact differences; "latents" gives a DAG along the same order (measured: misses the weak 0 -> 1)."""
+    """Autoencoder fit: graph_readout="scores" (score-difference supports) finds the fork 0 -> 1, 0 -> 2 after a
+    short fit with exact differences; "latents" gives a DAG along the same order (measured: misses the weak
+    0 -> 1)."""
     from scorecause.crl.gscale import GSCALE_I
 
     prob = simulate_latent(3, 10, 800, np.random.default_rng(0), per_node=2, mixing="mlp")
-    fits = {r: GSCALE_I(scores="perfect", n_steps=200, n_train=400, graph_readout=r, random_state=0)
-            .fit(prob.environments) for r in ("latents", "scores")}
+    fits = {r: GSCALE_I(scores="perfect", n_steps=200, n_train=400, graph_readout=r, random_state=0,
+                        encoder_fit="autoencoder").fit(prob.environments) for r in ("latents", "scores")}
     assert fits["scores"].adjacency_.tolist() == prob.graph.tolist()
     for est in fits.values():
         pos = np.argsort(est.order_)
         assert all(pos[i] < pos[j] for i, j in zip(*np.nonzero(est.adjacency_)))
         assert est.edge_evidence_.shape == est.ancestral_evidence_.shape == (3, 3)
     assert fits["latents"].adjacency_.sum() >= 1
+
+
+def test_gscale_contrastive_fit_pair_structure_and_accuracy():
+    """The contrastive encoder fit (default): the log-ratio of the two hard environments of pair i depends on e_i
+    alone (off-diagonal latent gradients exactly zero), the latents beat the autoencoder fit on the same data
+    (tanh-MLP mixing, classifier differences; measured MCC 0.938 vs 0.921 at n = 3, N = 3,000), and the latent
+    read-out recovers the graph."""
+    import torch
+
+    torch.set_num_threads(1)
+    from scorecause.crl.gscale import GSCALE_I
+
+    prob = simulate_latent(3, 10, 3000, np.random.default_rng(5), per_node=2, mixing="mlp")
+    Z, X = prob.environments[0].meta["Z"], prob.environments[0].X
+    fits = {f: GSCALE_I(encoder_fit=f, n_train=2000, random_state=0).fit(prob.environments)
+            for f in ("contrastive", "autoencoder")}
+    est = fits["contrastive"]
+    D = est.sparsity_
+    assert np.all(np.diag(D) > 0) and np.all(D[~np.eye(3, dtype=bool)] == 0)
+    assert est.decoder_ is None and est.logits_ is not None and np.isfinite(est.contrastive_loss_)
+    scores = {f: mcc(Z, e.transform(X)) for f, e in fits.items()}
+    assert scores["contrastive"] > 0.92 and scores["contrastive"] > scores["autoencoder"] + 0.01
+    from scipy.optimize import linear_sum_assignment
+
+    Zh = est.transform(X)
+    inv = linear_sum_assignment(-np.abs(np.corrcoef(Z.T, Zh.T)[:3, 3:]))[1]
+    assert shd(prob.graph, est.adjacency_[np.ix_(inv, inv)]) == 0

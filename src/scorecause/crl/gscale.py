@@ -306,6 +306,64 @@ def ResidualMap(a, b, W0, hidden):
     return _residual_map_class()(a, b, W0, hidden)
 
 
+@functools.cache
+def _contrastive_classes():
+    import torch
+    from torch import nn
+
+    class ContrastiveEncoder(nn.Module):
+        """``y -> W0 y + b0 + MLP((y - m) / s)`` (k,) -> (n,): the linear initialisation plus a SiLU MLP (last
+        layer scaled by 0.01, so training starts at the linear encoder)."""
+
+        def __init__(self, W0, b0, y_mean, y_std, hidden):
+            super().__init__()
+            k, n = W0.shape[1], W0.shape[0]
+            self.lin = nn.Linear(k, n)
+            self.mlp = nn.Sequential(nn.Linear(k, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(),
+                                     nn.Linear(hidden, n))
+            with torch.no_grad():
+                self.lin.weight.copy_(torch.as_tensor(W0, dtype=torch.float32))
+                self.lin.bias.copy_(torch.as_tensor(b0, dtype=torch.float32))
+                self.mlp[-1].weight.mul_(0.01)
+                self.mlp[-1].bias.zero_()
+            self.register_buffer("y_mean", torch.as_tensor(y_mean, dtype=torch.float32))
+            self.register_buffer("y_std", torch.as_tensor(y_std, dtype=torch.float32))
+
+        def forward(self, y):
+            return self.lin(y) + self.mlp((y - self.y_mean) / self.y_std)
+
+    class PairStructuredLogits(nn.Module):
+        """Environment logits from latents ``e`` (B, n) -> (B, 1 + 2n), with GSCALE-I's pair structure built in.
+
+        ``f_0 = 0`` (observational), ``f_{1,i} = q_i(e)``, ``f_{2,i} = q_i(e) + psi_i(e_i)``: the log-density
+        ratio of the two hard environments of node ``i`` is a function of ``e_i`` alone. ``q_i`` is quadratic
+        in ``e`` plus an MLP residual, ``psi_i`` quadratic in ``e_i`` plus a one-dimensional MLP residual (the
+        quadratic parts are exact for a linear-Gaussian latent SCM; residuals start at zero).
+        """
+
+        def __init__(self, n, hidden=32):
+            super().__init__()
+            self.A = nn.Parameter(torch.zeros(n, n, n))
+            self.b = nn.Parameter(torch.zeros(n, n))
+            self.c = nn.Parameter(torch.zeros(n))
+            self.q_res = nn.Sequential(nn.Linear(n, hidden), nn.SiLU(), nn.Linear(hidden, n))
+            self.psi_quad = nn.Parameter(torch.zeros(3, n))  # a e_i^2 + b e_i + c
+            self.psi_w1 = nn.Parameter(torch.randn(n, hidden))
+            self.psi_b1 = nn.Parameter(torch.randn(n, hidden))
+            self.psi_w2 = nn.Parameter(torch.zeros(n, hidden))
+            with torch.no_grad():
+                self.q_res[-1].weight.zero_()
+                self.q_res[-1].bias.zero_()
+
+        def forward(self, e):
+            q = torch.einsum("bi,mij,bj->bm", e, self.A, e) + e @ self.b.T + self.c + self.q_res(e)  # (B, n)
+            a, b, c = self.psi_quad
+            psi = a * e**2 + b * e + c + (torch.tanh(e[:, :, None] * self.psi_w1 + self.psi_b1) * self.psi_w2).sum(-1)
+            return torch.cat([torch.zeros_like(e[:, :1]), q, q + psi], dim=1)
+
+    return ContrastiveEncoder, PairStructuredLogits
+
+
 class GSCALE_I(CRLEstimator):
     """GSCALE-I: CRL under a general mixing from two hard interventions per latent (torch autoencoder).
 
@@ -369,6 +427,8 @@ class GSCALE_I(CRLEstimator):
         "edge_margin": [Interval(float, 0, None)], "random_state": RANDOM_STATE, "device": DEVICE,
         "shared_classifier": [bool], "lambda_cycle": [Interval(float, 0, None)],
         "tangent_neighbors": [None, Interval(int, 2, None)],
+        "encoder_fit": [Options({"contrastive", "autoencoder"})], "contrastive_epochs": [Interval(int, 1, None)],
+        "contrastive_lr": POSITIVE, "contrastive_batch": [Interval(int, 1, None)],
     }
 
     def _n_latents(self, n_envs: int) -> int:
@@ -379,7 +439,8 @@ class GSCALE_I(CRLEstimator):
                  lambda_offdiag: float = 1.0, n_train: int = 5000, max_dim: int = 50, edge_threshold: float = 0.15,
                  graph_readout: str = "latents", edge_margin: float = 0.1,
                  random_state=None, device: str = "cpu", shared_classifier: bool = True,
-                 lambda_cycle: float = 1.0, tangent_neighbors: int | None = 30):
+                 lambda_cycle: float = 1.0, tangent_neighbors: int | None = 30, encoder_fit: str = "contrastive",
+                 contrastive_epochs: int = 20, contrastive_lr: float = 3e-3, contrastive_batch: int = 512):
         self.scores = scores
         self.pairing = pairing
         self.hidden = hidden
@@ -398,6 +459,10 @@ class GSCALE_I(CRLEstimator):
         self.shared_classifier = shared_classifier
         self.lambda_cycle = lambda_cycle
         self.tangent_neighbors = tangent_neighbors
+        self.encoder_fit = encoder_fit
+        self.contrastive_epochs = contrastive_epochs
+        self.contrastive_lr = contrastive_lr
+        self.contrastive_batch = contrastive_batch
 
     # ------------------------------------------------------------------------------------------
     def _fit(self, envs, sd, targets):
@@ -456,23 +521,36 @@ class GSCALE_I(CRLEstimator):
         torch.manual_seed(int(rng.integers(2**31)))  # module initialisation (torch has no per-module seed)
         P = np.stack([pair_diff(i, match[i]) for i in range(n)])  # (n, M, k)
         H0 = np.stack([np.linalg.eigh(p.T @ p)[1][:, -1] for p in P])  # linear initialisation (n, k)
-        enc, dec = self._train(at, P, H0, gen)
-        self.encoder_, self.decoder_ = enc, dec
         self.pairing_ = [(1 + i, 1 + n + int(match[i])) for i in range(n)]
-        self.sparsity_ = self._latent_moments(enc, dec, at, P)
+        if self.encoder_fit == "contrastive":
+            env_of_label = [0, *range(1, n + 1), *(1 + n + match)]  # label 1 + i / 1 + n + i: pair i's hards
+            enc, logits = self._train_contrastive([Ys[m] for m in env_of_label], at, H0, gen, rng)
+            self.encoder_, self.decoder_, self.logits_ = enc, None, logits
+            E_at = self._encode(at)
+            pair_moments, _ = self._logit_moments(logits, E_at, [(1 + i, 1 + n + i) for i in range(n)])
+            self.sparsity_ = pair_moments  # diagonal by construction
+        else:
+            enc, dec = self._train(at, P, H0, gen)
+            self.encoder_, self.decoder_, self.logits_ = enc, dec, None
+            self.sparsity_ = self._latent_moments(enc, dec, at, P)
         # (5) graph: from the learned latents in every environment (:func:`hard_intervention_graph`) or from the
         # observational-vs-hard score differences (:meth:`_score_support_graph`)
         if self.graph_readout == "latents":
             from scipy.optimize import linear_sum_assignment
 
             latent_of_pair = linear_sum_assignment(-self.sparsity_)[1]  # pair i carries latent latent_of_pair[i]
-            with torch.no_grad():
-                Zs = [enc(torch.as_tensor(Y, dtype=torch.float32)).numpy() for Y in Ys]
+            Zs = [self._encode(Y) for Y in Ys]
             Z_hard = [None] * n
             for i in range(n):
                 Z_hard[latent_of_pair[i]] = [Zs[1 + i], Zs[1 + n + int(match[i])]]
             A, order, self.ancestral_evidence_, self.edge_evidence_ = hard_intervention_graph(
                 Zs[0], Z_hard, self.edge_threshold)
+        elif self.encoder_fit == "contrastive":  # latent score differences are the logits' gradients in e
+            m1, norm1 = self._logit_moments(self.logits_, E_at, [(0, 1 + i) for i in range(n)])
+            m2, norm2 = self._logit_moments(self.logits_, E_at, [(0, 1 + n + i) for i in range(n)])
+            D_obs = np.where((norm1 >= norm2)[:, None], m1, m2)  # the stronger hard environment of each pair
+            A, order, self.ancestral_evidence_, self.edge_evidence_ = self._score_support_graph(
+                D_obs, self.sparsity_, self.edge_margin)
         else:
             strong = [first[i] if np.linalg.norm(first[i], axis=1).mean()
                       >= np.linalg.norm(second[match[i]], axis=1).mean() else second[match[i]] for i in range(n)]
@@ -502,6 +580,78 @@ class GSCALE_I(CRLEstimator):
         pos[order] = np.arange(n)
         A = ((X > margin).T & (pos[:, None] < pos[None, :])).astype(np.int8)
         return A, [int(v) for v in order], Dq, X
+
+    def _encode(self, Y):
+        import torch
+
+        with torch.no_grad():
+            return self.encoder_(torch.as_tensor(Y, dtype=torch.float32)).numpy()
+
+    _CONTRASTIVE_ROWS = 20000  # rows per environment used by the contrastive fit (a random subset beyond)
+
+    def _train_contrastive(self, Ys, at, H0, gen, rng):
+        """Encoder by maximum likelihood of the environment labels under GSCALE-I's pair structure.
+
+        ``Ys`` : (1 + 2n) reduced environments, ordered observational, first hards, second hards (pair ``i``:
+        ``1 + i`` and ``1 + n + i``). A multinomial classifier ``p(m | y) = softmax_m f_m(e(y))`` is trained on
+        all rows, with the logits of :class:`PairStructuredLogits`: ``f_{2,i} - f_{1,i} = psi_i(e_i)``. Its
+        optimum is the log-density ratios, ``log p^{2,i}(y) - log p^{1,i}(y) = log q2_i(z_i) - log q1_i(z_i)``,
+        which depends on ``z_i`` alone -- GSCALE-I's identifying condition (between-hards latent score
+        difference supported on one latent) imposed exactly by the parameterisation instead of as an l1
+        penalty on estimated score differences. Start: the linear initialisation ``H0`` (unit-variance latents
+        at ``at``); 2 epochs fit the logits on the frozen encoder, then everything trains (Adam, cosine lr).
+        """
+        import torch
+
+        Encoder, Logits = _contrastive_classes()
+        n = H0.shape[0]
+        rows = [Y if len(Y) <= self._CONTRASTIVE_ROWS else Y[rng.choice(len(Y), self._CONTRASTIVE_ROWS, replace=False)]
+                for Y in Ys]
+        Y = np.concatenate(rows)  # (R, k)
+        lab = torch.as_tensor(np.concatenate([np.full(len(r), m) for m, r in enumerate(rows)]))
+        E0 = at @ H0.T
+        W0 = H0 / E0.std(axis=0)[:, None]
+        enc = Encoder(W0, -E0.mean(axis=0) / E0.std(axis=0), Y.mean(axis=0), Y.std(axis=0) + 1e-12, self.hidden)
+        logits = Logits(n)
+        X = torch.as_tensor(Y, dtype=torch.float32)
+        ce = torch.nn.CrossEntropyLoss()
+        bs = min(self.contrastive_batch, len(X))
+        n_batches = len(X) // bs
+
+        def epochs(params, n_epochs, lr, inputs):
+            opt = torch.optim.Adam(params, lr=lr)
+            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, n_epochs * n_batches)
+            for _ in range(n_epochs):
+                perm = torch.randperm(len(X), generator=gen)
+                total = 0.0
+                for j in range(n_batches):
+                    b = perm[j * bs:(j + 1) * bs]
+                    loss = ce(logits(inputs(b)), lab[b])
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                    sched.step()
+                    total += float(loss.detach())
+            return total / n_batches
+
+        with torch.no_grad():
+            E = enc(X)
+        epochs(logits.parameters(), 2, 1e-2, lambda b: E[b])  # logits on the frozen linear encoder
+        self.contrastive_loss_ = epochs(list(enc.parameters()) + list(logits.parameters()), self.contrastive_epochs,
+                                        self.contrastive_lr, lambda b: enc(X[b]))  # last epoch's cross-entropy
+        return enc.eval(), logits.eval()
+
+    @staticmethod
+    def _logit_moments(logits, E, label_pairs):
+        """``D[p, j] = E|d(f_a - f_b)/d e_j|`` at latents ``E`` (M, n) for each label pair ``(a, b)``, and the mean
+        norm of each gradient: the latent score differences ``s_b - s_a`` of the contrastive fit."""
+        import torch
+
+        Et = torch.as_tensor(E, dtype=torch.float32).requires_grad_(True)
+        F = logits(Et)
+        grads = [torch.autograd.grad((F[:, a] - F[:, b]).sum(), Et, retain_graph=True)[0] for a, b in label_pairs]
+        G = torch.stack(grads).detach()  # (p, M, n)
+        return G.abs().mean(dim=1).numpy(), G.norm(dim=2).mean(dim=1).numpy()
 
     def _modules(self, k, n, H0):
         return ResidualMap(k, n, H0, self.hidden), ResidualMap(n, k, np.linalg.pinv(H0), self.hidden)
@@ -550,9 +700,6 @@ class GSCALE_I(CRLEstimator):
 
     def transform(self, X) -> np.ndarray:
         """Latents ``z_hat`` (N, n) of observations ``X`` (N, d)."""
-        import torch
-
         self._check_fitted()
         X = self._check_X(X)
-        with torch.no_grad():
-            return self.encoder_(torch.as_tensor((X - self.mean_) @ self.B_, dtype=torch.float32)).numpy()
+        return self._encode((X - self.mean_) @ self.B_)

@@ -694,11 +694,11 @@ class ImageGSCALE(BaseEstimator):
         # graph_readout="scores": the simulated image interventions shrink their latent's spread (balls: to 0.2 of
         # the observational one), where the latent-distribution read-out is swamped by encoder leakage (3 balls,
         # seed 1: SHD 3 vs 10 of 11 edges; seed 0: 8 vs 11; 2 balls seed 0: 1 vs 0; arm seed 0: 1 vs 1)
-        # encoder_fit="autoencoder": the one-intervention design below passes observational copies as the second
-        # hard environments, which the contrastive fit's pair structure would read as real hard environments
         params = {"scores": self.scores, "random_state": seed, "device": str(dev) if dev.type == "cuda" else "cpu",
                   "graph_readout": "scores", "encoder_fit": "autoencoder"}
         params.update(self.gscale_params or {})
+        if per != 2:  # observational copies stand in for the second hard environments below: the contrastive
+            params["encoder_fit"] = "autoencoder"  # fit's pair structure would read them as real hard ones
         gs = GSCALE_I(**params)
         bar = _progress(self.progress, 1, "GSCALE-I on codes")
         with torch_threads(self.num_threads, dev):

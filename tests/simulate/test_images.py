@@ -170,3 +170,17 @@ def test_windowed_arm_rendering_matches_a_full_grid_reference():
         shade = tones[p] * (0.45 + 0.55 * np.sqrt(np.clip(1 - (d / radii[p]) ** 2, 0, 1)))
         ref = np.clip(0.5 - sd.min(0), 0, 1) * shade * 255
         assert np.abs(img - np.round(ref)).max() <= 1
+
+
+def test_simulation_refuses_more_images_than_half_the_memory(monkeypatch):
+    """All images are held in memory before the atomic write: a too-large request stops before rendering, with
+    the largest image count that fits."""
+    import scorecause.limits as limits
+    from scorecause.errors import DataError
+
+    monkeypatch.setattr(limits, "physical_memory", lambda: 2 * 7 * 100 * 64 * 64 * 3)  # 7 envs x 100 images
+    with pytest.raises(DataError, match="use at most 100 images per environment"):
+        simulate_balls(3, 101, np.random.default_rng(0), per_node=1)
+    assert len(simulate_balls(3, 100, np.random.default_rng(0), per_node=1).images) == 7
+    with pytest.raises(DataError, match=r"9 environments x 5000 images of 64x64x1"):
+        simulate_robot_arm(4, 5000, np.random.default_rng(0), per_node=2)

@@ -76,7 +76,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scorecause.errors import ConfigError
+from scorecause.errors import ConfigError, DataError
 from scorecause.simulate.latent import LATENT_KINDS, LatentIntervention, LatentSCM, _design, random_latent_scm
 
 SQUASH_SPREAD = 2.0  # u = tanh((z - m) / (SQUASH_SPREAD * s))
@@ -388,10 +388,25 @@ def _check_common(N: int, per_node: int, latent: str, size: int) -> None:
         raise ConfigError(f"image size must be >= 16 px, got {size}")
 
 
+def check_image_memory(n_envs: int, N: int, size: int, channels: int) -> None:
+    """Refuse a simulation whose uint8 images would not fit in half of this machine's memory (they are all held in
+    memory until the atomic write): a one-line error with the largest ``N`` that fits."""
+    from scorecause.limits import physical_memory
+
+    per_image = size * size * channels
+    budget = physical_memory() // 2
+    if n_envs * N * per_image > budget:
+        fits = budget // (n_envs * per_image)
+        raise DataError(f"{n_envs} environments x {N} images of {size}x{size}x{channels} need "
+                        f"{n_envs * N * per_image / 2**30:.1f} GiB, more than half of this machine's memory "
+                        f"({budget / 2**30:.1f} GiB); use at most {fits} images per environment (or a smaller size)")
+
+
 def _latent_environments(kind: str, n: int, N: int, rng: np.random.Generator, *, latent: str, per_node: int,
                          density: float, var_scale, to_scene, render, names: list[str],
-                         params: dict) -> ImageProblem:
+                         params: dict, channels: int) -> ImageProblem:
     """Draw the SCM and the hard-intervention design, sample every environment, squash, map, render."""
+    check_image_memory(1 + per_node * n, N, params["size"], channels)
     if var_scale is None:
         var_scale = (0.25, 4.0) if per_node == 2 else 0.25
     scm = random_latent_scm(n, rng, kind=latent, density=density)
@@ -452,7 +467,7 @@ def simulate_balls(n_balls: int, N: int, rng: np.random.Generator, *, latent: st
         "balls", n, N, rng, latent=latent, per_node=per_node, density=density, var_scale=var_scale,
         to_scene=lambda U: (U + 1.0) / 2.0,
         render=lambda P: render_balls(P, size=size, radius=radius, colors=colors),
-        names=names, params={"n_balls": n_balls, "size": size, "radius": radius})
+        names=names, params={"n_balls": n_balls, "size": size, "radius": radius}, channels=3)
 
 
 def simulate_robot_arm(n_joints: int, N: int, rng: np.random.Generator, *, latent: str = "linear",
@@ -488,7 +503,7 @@ def simulate_robot_arm(n_joints: int, N: int, rng: np.random.Generator, *, laten
     return _latent_environments(
         "robot-arm", n_joints, N, rng, latent=latent, per_node=per_node, density=density, var_scale=var_scale,
         to_scene=lambda U: U * h, render=lambda T: render_arm(T, geometry),
-        names=[f"joint{j}" for j in range(n_joints)], params={"n_joints": n_joints, "size": size})
+        names=[f"joint{j}" for j in range(n_joints)], params={"n_joints": n_joints, "size": size}, channels=1)
 
 
 def contact_sheet(rows: list[np.ndarray], *, pad: int = 2, fill: int = 128, scale: int = 1) -> np.ndarray:

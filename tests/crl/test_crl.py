@@ -332,3 +332,20 @@ def test_gscale_contrastive_fit_pair_structure_and_accuracy():
     Zh = est.transform(X)
     inv = linear_sum_assignment(-np.abs(np.corrcoef(Z.T, Zh.T)[:3, 3:]))[1]
     assert shd(prob.graph, est.adjacency_[np.ix_(inv, inv)]) == 0
+
+
+@pytest.mark.parametrize("method", ["lscale", "umni", "gscale"])
+def test_crl_estimators_are_reproducible_by_default(method):
+    """No random_state given: the same data and call give the same latents (the default seed is fixed)."""
+    import torch
+
+    torch.set_num_threads(1)
+    from scorecause.registry import methods
+
+    per_node = 2 if method == "gscale" else 1
+    prob = simulate_latent(2, 6, 600, np.random.default_rng(0), per_node=per_node,
+                           mixing="mlp" if method == "gscale" else "linear")
+    extra = {"n_train": 200} if method == "gscale" else {}
+    X = prob.environments[0].X[:20]
+    a, b = (methods[method](**extra).fit(prob.environments).transform(X) for _ in range(2))
+    np.testing.assert_array_equal(a, b)

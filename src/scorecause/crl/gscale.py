@@ -409,8 +409,8 @@ class GSCALE_I(CRLEstimator):
         MCC 0.995: SHD 3 with "scores", 10 with "latents", 11 true edges). Vector benchmark, seeds 0-9, known
         pairing: SHD 0.60 "latents" vs 2.30 "scores"
     edge_margin : margin of the "scores" read-out (0.1)
-    random_state, device : torch seed / device ("cpu", "cuda", "auto"; the shared classifier and the contrastive fit
-        use it, the autoencoder fit runs on the CPU)
+    random_state, device : seed (default 0: same data and call, same result) / device ("cpu", "cuda", "auto";
+        the shared classifier and the contrastive fit use it, the autoencoder fit runs on the CPU)
     shared_classifier : with ``scores="classifier-mlp"``, one multinomial classifier over all ``1 + 2n``
         environments (:class:`~scorecause.scores.difference.MultiClassDensityRatio`) instead of ``2n``
         binary ones (about 17x less CPU time at n = 5); False restores the binary classifiers
@@ -472,7 +472,7 @@ class GSCALE_I(CRLEstimator):
                  n_steps: int = 2000, lr: float = 2e-3, batch_size: int = 256, lambda_recon: float = 1.0,
                  lambda_offdiag: float = 1.0, n_train: int = 5000, max_dim: int = 50, edge_threshold: float = 0.15,
                  graph_readout: str = "latents", edge_margin: float = 0.1,
-                 random_state=None, device: str = "cpu", shared_classifier: bool = True,
+                 random_state=0, device: str = "cpu", shared_classifier: bool = True,
                  lambda_cycle: float = 1.0, tangent_neighbors: int | None = 30, encoder_fit: str = "contrastive",
                  contrastive_epochs: int = 20, contrastive_lr: float = 3e-3, contrastive_batch: int = 512):
         self.scores = scores

@@ -499,7 +499,7 @@ class LSCALE_I(LinearScoreCRL):
         moment stage on the environment covariances -- :func:`moment_encoder`, :func:`moment_order`,
         :func:`cross_moments`; needs linear latent mechanisms), "span" (rows in ``col(R^m)``, any latent model) or "auto"
         (innovations with ``scores="gaussian"`` and no ``score_differences`` arrays, span otherwise)
-    random_state : int or None
+    random_state : int (default 0: same data and call, same result) or None (fresh randomness)
 
     Attributes
     ----------
@@ -536,7 +536,7 @@ class LSCALE_I(LinearScoreCRL):
 
     def __init__(self, intervention: str = "hard", scores: str = "gaussian", threshold: str = "noise",
                  kappa: float | None = None, n_eval: int = 10000, noise_splits: int | None = None,
-                 soft_encoder: str = "auto", random_state=None):
+                 soft_encoder: str = "auto", random_state=0):
         self.intervention = intervention
         self.soft_encoder = soft_encoder
         self.scores = scores

@@ -53,7 +53,7 @@ class LinearCausalDisentanglement(CRLEstimator):
     tags = {"interventional": True, "acyclic": True, "linear": True, "gaussian_noise": True}
     _parameter_constraints = {"alpha": PROBABILITY, "random_state": RANDOM_STATE}
 
-    def __init__(self, alpha: float = 1e-3, random_state=None):
+    def __init__(self, alpha: float = 1e-3, random_state=0):
         self.alpha = alpha
         self.random_state = random_state
 

@@ -143,7 +143,7 @@ class UMNI(LinearScoreCRL):
 
     def __init__(self, intervention: str = "hard", scores: str = "gaussian", threshold: str = "noise",
                  kappa: float = 10.0, alpha: float = 1e-3, n_eval: int = 10000, noise_splits: int = 2,
-                 n_pencils: int = 20, ancestors: str = "auto", min_pcorr: float = 0.03, random_state=None):
+                 n_pencils: int = 20, ancestors: str = "auto", min_pcorr: float = 0.03, random_state=0):
         self.intervention = intervention
         self.scores = scores
         self.threshold = threshold

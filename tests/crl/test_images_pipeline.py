@@ -73,9 +73,14 @@ def blob_centres(Z: np.ndarray, ref: np.ndarray) -> np.ndarray:
 def test_keypoint_codes_are_affine_in_the_blob_position():
     from sklearn.linear_model import LinearRegression
 
+    from scorecause.scores.matching import torch_threads
+
     prob, images, _ = blob_problem(150)
-    model, hist = train_autoencoder(images, code_dim=2, width=8, kind="keypoint", max_epochs=8, patience=5,
-                                    batch_size=64, lr=3e-3, random_state=0)
+    # one thread, as measured: this short training (150 images, 8 epochs) depends on the float summation order
+    # (2 threads: R^2 0.68); in the full suite an earlier test had set one thread, so it passed there by order
+    with torch_threads(1, torch.device("cpu")):
+        model, hist = train_autoencoder(images, code_dim=2, width=8, kind="keypoint", max_epochs=8, patience=5,
+                                        batch_size=64, lr=3e-3, random_state=0)
     ref = prob.environments[0].meta["Z"]
     U = blob_centres(ref, ref)
     C = encode_images(model.encoder, images[0])  # (150, 2): one point (x, y) in [-1, 1]

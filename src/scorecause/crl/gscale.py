@@ -579,9 +579,8 @@ class GSCALE_I(CRLEstimator):
             A, order, self.ancestral_evidence_, self.edge_evidence_ = hard_intervention_graph(
                 Zs[0], Z_hard, self.edge_threshold)
         elif self.encoder_fit == "contrastive":  # latent score differences are the logits' gradients in e
-            m1, norm1 = self._logit_moments(self.logits_, E_at, [(0, 1 + i) for i in range(n)])
-            m2, norm2 = self._logit_moments(self.logits_, E_at, [(0, 1 + n + i) for i in range(n)])
-            D_obs = np.where((norm1 >= norm2)[:, None], m1, m2)  # the stronger hard environment of each pair
+            m, norm = self._logit_moments(self.logits_, E_at, [(0, h) for h in range(1, 2 * n + 1)])  # obs vs each hard
+            D_obs = np.where((norm[:n] >= norm[n:])[:, None], m[:n], m[n:])  # the stronger hard env of each pair
             A, order, self.ancestral_evidence_, self.edge_evidence_ = self._score_support_graph(
                 D_obs, self.sparsity_, self.edge_margin)
         else:
@@ -645,9 +644,9 @@ class GSCALE_I(CRLEstimator):
                 for Y in Ys]
         Y = np.concatenate(rows)  # (R, k)
         lab = torch.as_tensor(np.concatenate([np.full(len(r), m) for m, r in enumerate(rows)]), device=dev)
-        E0 = at @ H0.T
-        W0 = H0 / E0.std(axis=0)[:, None]
-        enc = Encoder(W0, -E0.mean(axis=0) / E0.std(axis=0), Y.mean(axis=0), Y.std(axis=0) + 1e-12, self.hidden)
+        E0 = at @ H0.T  # (M, n) linear latents at the training points
+        scale = E0.std(axis=0)
+        enc = Encoder(H0 / scale[:, None], -E0.mean(axis=0) / scale, Y.mean(axis=0), Y.std(axis=0) + 1e-12, self.hidden)
         enc, logits = enc.to(dev), Logits(n).to(dev)
         X = torch.as_tensor(Y, dtype=torch.float32, device=dev)
         ce = torch.nn.CrossEntropyLoss()
@@ -659,7 +658,7 @@ class GSCALE_I(CRLEstimator):
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, n_epochs * n_batches)
             for _ in range(n_epochs):
                 perm = torch.randperm(len(X), generator=gen).to(dev)
-                total = 0.0
+                total = torch.zeros((), device=dev)
                 for j in range(n_batches):
                     b = perm[j * bs:(j + 1) * bs]
                     loss = ce(logits(inputs(b)), lab[b])
@@ -667,8 +666,8 @@ class GSCALE_I(CRLEstimator):
                     loss.backward()
                     opt.step()
                     sched.step()
-                    total += float(loss.detach())
-            return total / n_batches
+                    total += loss.detach()  # summed on the device: no host sync per step
+            return float(total) / n_batches
 
         with torch.no_grad():
             E = enc(X)
